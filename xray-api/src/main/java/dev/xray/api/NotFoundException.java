@@ -1,0 +1,8 @@
+package dev.xray.api;
+
+/** Raised when a VM, base image or snapshot tag that an operation names does not exist. */
+public class NotFoundException extends XrayException {
+  public NotFoundException(String message) {
+    super(message);
+  }
+}

@@ -1,0 +1,25 @@
+package dev.xray.api;
+
+import java.time.Duration;
+import java.util.regex.Pattern;
+
+/**
+ * A connection to a VM's first serial port. Not thread-safe: use it from one thread, and close it
+ * so that other clients (such as {@code xray console}) can connect.
+ */
+public interface SerialConsole extends AutoCloseable {
+  /** Sends {@code text} as typed; add {@code "\n"} to end a line. */
+  void send(String text);
+
+  /**
+   * Reads output until {@code pattern} is found in it and returns everything read up to and
+   * including the match. Output after the match stays buffered for the next call.
+   *
+   * @throws XrayTimeoutException if the pattern does not appear in time; the message shows the
+   *     output read so far
+   */
+  String readUntil(Pattern pattern, Duration timeout);
+
+  @Override
+  void close();
+}

@@ -1,0 +1,50 @@
+package dev.xray.api;
+
+import java.util.List;
+
+/**
+ * The snapshots of one VM: one name space across its disk and its UEFI variable store.
+ *
+ * <p>A snapshot of a running VM is live: it holds the RAM and device state (stored in the VM's
+ * overlay, never in the variable store), so reverting to it resumes the guest where it was. A
+ * snapshot of a stopped VM holds the disks only.
+ */
+public interface Snapshots {
+  /**
+   * Takes a snapshot called {@code tag}: live if the VM runs, disk-only if it is stopped.
+   *
+   * @throws IllegalArgumentException if the tag is invalid (see {@link Names})
+   * @throws AlreadyExistsException if a snapshot with that tag exists
+   * @throws InvalidStateException if the VM is paused, crashed or unresponsive
+   * @throws QemuException if QEMU's snapshot job fails; the VM keeps running and no partial
+   *     snapshot is left
+   */
+  SnapshotInfo create(String tag);
+
+  /**
+   * Takes a snapshot called {@code tag}, replacing an existing snapshot of that tag when
+   * {@code replace} is true.
+   */
+  SnapshotInfo create(String tag, boolean replace);
+
+  /** Returns the VM's snapshots, oldest first. */
+  List<SnapshotInfo> list();
+
+  /**
+   * Reverts the VM to a snapshot. On a running VM the snapshot must be live, and the guest
+   * continues from that moment. On a stopped VM the disks are reverted; if the snapshot is live,
+   * the next {@link Vm#start()} resumes its saved RAM state instead of booting.
+   *
+   * @throws NotFoundException if there is no such snapshot
+   * @throws InvalidStateException if the VM runs and the snapshot is disk-only
+   * @throws QemuException if loading fails; a running VM is left running
+   */
+  void revert(String tag);
+
+  /**
+   * Deletes a snapshot from every drive.
+   *
+   * @throws NotFoundException if there is no such snapshot
+   */
+  void delete(String tag);
+}

@@ -1,0 +1,77 @@
+package dev.xray.api;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.regex.Pattern;
+
+/**
+ * A handle on one VM of a home folder. A handle holds only the VM's name and folder; every call
+ * reads the current state from disk and from the VM's QEMU process, so handles never go stale and
+ * any number of handles and programs may act on one VM. Operations that change the VM take a lock
+ * on the VM's folder, so two of them never run at once.
+ */
+public interface Vm {
+  String name();
+
+  /** The VM's folder under the home folder. */
+  Path directory();
+
+  /** Reads the VM's configuration. */
+  VmSpec spec();
+
+  /** Returns the current status; a query of a running VM's monitor waits at most 2 seconds. */
+  VmStatus status();
+
+  /** Returns the configuration, status, disk chain and snapshots. */
+  VmInfo info();
+
+  /**
+   * Starts QEMU in the background and returns once its monitor responds and the vCPUs run.
+   *
+   * @throws InvalidStateException if the VM is already running
+   * @throws QemuException if QEMU fails to start; the message contains QEMU's own error text
+   * @throws HostException if QEMU, the firmware or a forced accelerator is missing
+   */
+  void start();
+
+  /**
+   * Starts QEMU with a different accelerator or display for this run only.
+   *
+   * @see #start()
+   */
+  void start(Accelerator accelerator, Display display);
+
+  /**
+   * Presses the guest's ACPI power button and waits until QEMU exits.
+   *
+   * @throws XrayTimeoutException if the guest did not power off within {@code timeout}; the VM
+   *     is still running and {@link #kill()} ends it
+   */
+  void stop(Duration timeout);
+
+  /** Ends QEMU at once, as pulling the power cord would. Does nothing if the VM is stopped. */
+  void kill();
+
+  /** Returns the VM's snapshots. */
+  Snapshots snapshots();
+
+  /**
+   * Waits until a line of the guest's serial console output matches {@code pattern}, and returns
+   * that line. The whole output since the VM started is searched, so a line printed before the
+   * call is found too.
+   *
+   * @throws XrayTimeoutException if no line matches in time; the message shows the last lines
+   * @throws QemuException if QEMU exits before a line matches
+   */
+  String awaitSerialLine(Pattern pattern, Duration timeout);
+
+  /** Opens the guest's first serial port for reading and writing; one client at a time. */
+  SerialConsole openConsole();
+
+  /**
+   * Deletes the VM's folder, overlay and snapshots.
+   *
+   * @throws InvalidStateException if the VM is running; stop or {@link #kill()} it first
+   */
+  void remove();
+}

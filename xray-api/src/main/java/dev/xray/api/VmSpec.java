@@ -1,0 +1,208 @@
+package dev.xray.api;
+
+import java.util.Objects;
+import java.util.OptionalInt;
+
+/**
+ * The immutable description of a VM: its name, base image and hardware.
+ *
+ * <pre>{@code
+ * VmSpec spec = VmSpec.builder("web").base("debian").memory(4096).cpus(4).sshPort(2222).build();
+ * Vm vm = xray.vms().create(spec);
+ * }</pre>
+ *
+ * <p>Defaults: 2048 MiB of memory, 2 vCPUs, no SSH port forward, no display, the accelerator
+ * chosen by xray, and the host's architecture.
+ */
+public final class VmSpec {
+  /** The default guest memory, in MiB. */
+  public static final int DEFAULT_MEMORY_MIB = 2048;
+  /** The default number of vCPUs. */
+  public static final int DEFAULT_CPUS = 2;
+  /** The smallest guest memory xray accepts, in MiB: UEFI firmware (OVMF) needs 160 MiB. */
+  public static final int MIN_MEMORY_MIB = 160;
+  /** The largest guest memory xray accepts, in MiB (1 TiB). */
+  public static final int MAX_MEMORY_MIB = 1024 * 1024;
+  /** The largest number of vCPUs xray accepts. */
+  public static final int MAX_CPUS = 255;
+
+  private final String name;
+  private final String base;
+  private final int memoryMiB;
+  private final int cpus;
+  private final int sshPort;
+  private final Display display;
+  private final Accelerator accelerator;
+  private final Architecture architecture;
+
+  private VmSpec(Builder builder) {
+    this.name = builder.name;
+    this.base = builder.base;
+    this.memoryMiB = builder.memoryMiB;
+    this.cpus = builder.cpus;
+    this.sshPort = builder.sshPort;
+    this.display = builder.display;
+    this.accelerator = builder.accelerator;
+    this.architecture = builder.architecture;
+  }
+
+  /** Returns a builder for a VM called {@code name}; see {@link Names} for the rule. */
+  public static Builder builder(String name) {
+    return new Builder(name);
+  }
+
+  /** Returns a builder that starts from this spec's values. */
+  public Builder toBuilder() {
+    Builder builder = new Builder(name);
+    builder.base = base;
+    builder.memoryMiB = memoryMiB;
+    builder.cpus = cpus;
+    builder.sshPort = sshPort;
+    builder.display = display;
+    builder.accelerator = accelerator;
+    builder.architecture = architecture;
+    return builder;
+  }
+
+  public String name() {
+    return name;
+  }
+
+  /** The name of the base image the VM's overlay is backed by. */
+  public String base() {
+    return base;
+  }
+
+  /** Guest memory in MiB. */
+  public int memoryMiB() {
+    return memoryMiB;
+  }
+
+  public int cpus() {
+    return cpus;
+  }
+
+  /** The host port on 127.0.0.1 forwarded to the guest's port 22, if any. */
+  public OptionalInt sshPort() {
+    return sshPort == 0 ? OptionalInt.empty() : OptionalInt.of(sshPort);
+  }
+
+  public Display display() {
+    return display;
+  }
+
+  public Accelerator accelerator() {
+    return accelerator;
+  }
+
+  public Architecture architecture() {
+    return architecture;
+  }
+
+  @Override
+  public boolean equals(Object other) {
+    if (!(other instanceof VmSpec)) {
+      return false;
+    }
+    VmSpec that = (VmSpec) other;
+    return name.equals(that.name) && base.equals(that.base) && memoryMiB == that.memoryMiB
+        && cpus == that.cpus && sshPort == that.sshPort && display == that.display
+        && accelerator == that.accelerator && architecture == that.architecture;
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(name, base, memoryMiB, cpus, sshPort, display, accelerator, architecture);
+  }
+
+  @Override
+  public String toString() {
+    return "VmSpec{name=" + name + ", base=" + base + ", memoryMiB=" + memoryMiB + ", cpus="
+        + cpus + ", sshPort=" + sshPort + ", display=" + display.qemuName() + ", accelerator="
+        + accelerator.qemuName() + ", architecture=" + architecture.qemuName() + "}";
+  }
+
+  /** A mutable builder of {@link VmSpec}; every setter checks its argument at once. */
+  public static final class Builder {
+    private final String name;
+    private String base;
+    private int memoryMiB = DEFAULT_MEMORY_MIB;
+    private int cpus = DEFAULT_CPUS;
+    private int sshPort;
+    private Display display = Display.NONE;
+    private Accelerator accelerator = Accelerator.AUTO;
+    private Architecture architecture;
+
+    private Builder(String name) {
+      this.name = Names.checkVmName(name);
+    }
+
+    /** Sets the base image by name. Required. */
+    public Builder base(String base) {
+      this.base = Names.checkBaseName(base);
+      return this;
+    }
+
+    /** Sets guest memory in MiB, from 160 to 1048576. Default 2048. */
+    public Builder memory(int memoryMiB) {
+      if (memoryMiB < MIN_MEMORY_MIB || memoryMiB > MAX_MEMORY_MIB) {
+        throw new IllegalArgumentException("memory must be from " + MIN_MEMORY_MIB + " to "
+            + MAX_MEMORY_MIB + " MiB (UEFI firmware needs at least " + MIN_MEMORY_MIB
+            + "): " + memoryMiB);
+      }
+      this.memoryMiB = memoryMiB;
+      return this;
+    }
+
+    /** Sets the number of vCPUs, from 1 to 255. Default 2. */
+    public Builder cpus(int cpus) {
+      if (cpus < 1 || cpus > MAX_CPUS) {
+        throw new IllegalArgumentException("cpus must be from 1 to " + MAX_CPUS + ": " + cpus);
+      }
+      this.cpus = cpus;
+      return this;
+    }
+
+    /**
+     * Sets the host port, from 1 to 65535, that 127.0.0.1 forwards to the guest's SSH port 22; 0
+     * removes the forward. Default: no forward.
+     */
+    public Builder sshPort(int port) {
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("sshPort must be from 1 to 65535 (0 for none): "
+            + port);
+      }
+      this.sshPort = port;
+      return this;
+    }
+
+    /** Sets how the guest's screen is shown. Default {@link Display#NONE}. */
+    public Builder display(Display display) {
+      this.display = Objects.requireNonNull(display, "display");
+      return this;
+    }
+
+    /** Sets the accelerator. Default {@link Accelerator#AUTO}. */
+    public Builder accelerator(Accelerator accelerator) {
+      this.accelerator = Objects.requireNonNull(accelerator, "accelerator");
+      return this;
+    }
+
+    /** Sets the guest architecture. Default: the host's. */
+    public Builder architecture(Architecture architecture) {
+      this.architecture = Objects.requireNonNull(architecture, "architecture");
+      return this;
+    }
+
+    /** Returns the spec; raises IllegalStateException when no base image was set. */
+    public VmSpec build() {
+      if (base == null) {
+        throw new IllegalStateException("VM '" + name + "' needs a base image: call base(NAME)");
+      }
+      if (architecture == null) {
+        architecture = Architecture.host();
+      }
+      return new VmSpec(this);
+    }
+  }
+}

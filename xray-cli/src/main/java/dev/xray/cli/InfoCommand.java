@@ -1,0 +1,104 @@
+package dev.xray.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.xray.api.DiskImage;
+import dev.xray.api.SnapshotInfo;
+import dev.xray.api.VmInfo;
+import dev.xray.api.VmSpec;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code xray info}: a VM's configuration, disk chain and snapshots. */
+@Command(name = "info", mixinStandardHelpOptions = true,
+    description = "Show a VM's configuration, status, disk chain and snapshots.")
+final class InfoCommand implements Callable<Integer> {
+  @ParentCommand
+  XrayCommand parent;
+
+  @Spec
+  CommandSpec spec;
+
+  @Parameters(paramLabel = "NAME", description = "the VM to describe")
+  String name;
+
+  @Option(names = "--json", description = "print JSON instead of text")
+  boolean json;
+
+  @Override
+  public Integer call() {
+    VmInfo info = parent.xray().vms().get(name).info();
+    PrintWriter out = spec.commandLine().getOut();
+    if (json) {
+      Output.json(out, toJson(info));
+      return 0;
+    }
+    VmSpec vmSpec = info.spec();
+    out.printf("Name:        %s%n", vmSpec.name());
+    out.printf("Status:      %s%s%n", info.status().label(),
+        info.pid().isPresent() ? " (pid " + info.pid().getAsLong() + ")" : "");
+    out.printf("Base:        %s%n", vmSpec.base());
+    out.printf("Memory:      %d MiB%n", vmSpec.memoryMiB());
+    out.printf("CPUs:        %d%n", vmSpec.cpus());
+    out.printf("SSH port:    %s%n", vmSpec.sshPort().isPresent()
+        ? "127.0.0.1:" + vmSpec.sshPort().getAsInt() : "none");
+    out.printf("Arch:        %s%n", vmSpec.architecture().qemuName());
+    out.printf("Accelerator: %s%n", vmSpec.accelerator().qemuName());
+    out.printf("Display:     %s%n", vmSpec.display().qemuName());
+    out.printf("Folder:      %s%n", info.directory());
+    out.println();
+    out.println("Disk chain:");
+    for (DiskImage image : info.diskChain()) {
+      out.printf("  %s (%s, virtual %s, on disk %s)%s%n", image.path(), image.format(),
+          Output.bytes(image.virtualSize()), Output.bytes(image.actualSize()),
+          image.backingFile().map(file -> " -> " + file).orElse(""));
+    }
+    out.println();
+    SnapshotCommand.printSnapshots(out, info.snapshots());
+    return 0;
+  }
+
+  static ObjectNode toJson(VmInfo info) {
+    ObjectNode node = Output.JSON.createObjectNode();
+    VmSpec vmSpec = info.spec();
+    node.put("name", vmSpec.name());
+    node.put("status", info.status().label());
+    if (info.pid().isPresent()) {
+      node.put("pid", info.pid().getAsLong());
+    } else {
+      node.putNull("pid");
+    }
+    node.put("base", vmSpec.base());
+    node.put("memory_mib", vmSpec.memoryMiB());
+    node.put("cpus", vmSpec.cpus());
+    if (vmSpec.sshPort().isPresent()) {
+      node.put("ssh_port", vmSpec.sshPort().getAsInt());
+    } else {
+      node.putNull("ssh_port");
+    }
+    node.put("arch", vmSpec.architecture().qemuName());
+    node.put("accel", vmSpec.accelerator().qemuName());
+    node.put("display", vmSpec.display().qemuName());
+    node.put("directory", info.directory().toString());
+    ArrayNode chain = node.putArray("disk_chain");
+    for (DiskImage image : info.diskChain()) {
+      ObjectNode disk = chain.addObject();
+      disk.put("path", image.path().toString());
+      disk.put("format", image.format());
+      disk.put("virtual_size", image.virtualSize());
+      disk.put("actual_size", image.actualSize());
+      disk.put("backing_file", image.backingFile().orElse(null));
+      disk.put("backing_format", image.backingFormat().orElse(null));
+    }
+    node.set("snapshots", SnapshotCommand.toJson(info.snapshots()));
+    return node;
+  }
+
+}

@@ -1,0 +1,59 @@
+package dev.xray.cli;
+
+import java.io.PrintWriter;
+import java.util.Arrays;
+import picocli.CommandLine;
+
+/** The {@code xray} command's entry point. */
+public final class Main {
+  private Main() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  /**
+   * Runs one xray command with the process's standard streams and returns its exit code: 0 for
+   * success, 1 for a failure, 2 for a usage error.
+   */
+  public static int run(String... args) {
+    boolean verbose = Arrays.stream(args).anyMatch(arg -> arg.equals("--verbose")
+        || arg.equals("-v"));
+    configureLogging(verbose);
+    PrintWriter out = new PrintWriter(System.out, true);
+    PrintWriter err = new PrintWriter(System.err, true);
+    CommandLine commandLine = newCommandLine(out, err, verbose);
+    return commandLine.execute(args);
+  }
+
+  /** Builds the command tree writing to {@code out} and {@code err}. */
+  static CommandLine newCommandLine(PrintWriter out, PrintWriter err, boolean verbose) {
+    CommandLine commandLine = new CommandLine(new XrayCommand());
+    commandLine.setOut(out);
+    commandLine.setErr(err);
+    commandLine.setCaseInsensitiveEnumValuesAllowed(true);
+    commandLine.setExecutionExceptionHandler(new ErrorHandler(verbose));
+    commandLine.setParameterExceptionHandler(ErrorHandler::handleParameterException);
+    return commandLine;
+  }
+
+  /**
+   * Sets up slf4j-simple before the first logger exists: warnings only, as one line on stderr,
+   * or everything down to DEBUG, including the QMP wire log, with {@code --verbose}.
+   */
+  static void configureLogging(boolean verbose) {
+    setDefault("org.slf4j.simpleLogger.logFile", "System.err");
+    setDefault("org.slf4j.simpleLogger.defaultLogLevel", verbose ? "debug" : "warn");
+    setDefault("org.slf4j.simpleLogger.showThreadName", "false");
+    setDefault("org.slf4j.simpleLogger.showShortLogName", verbose ? "true" : "false");
+    setDefault("org.slf4j.simpleLogger.showLogName", "false");
+    setDefault("org.slf4j.simpleLogger.showDateTime", verbose ? "true" : "false");
+    setDefault("org.slf4j.simpleLogger.dateTimeFormat", "HH:mm:ss.SSS");
+  }
+
+  private static void setDefault(String key, String value) {
+    if (System.getProperty(key) == null) {
+      System.setProperty(key, value);
+    }
+  }
+}

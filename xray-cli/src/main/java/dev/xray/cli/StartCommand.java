@@ -1,0 +1,117 @@
+package dev.xray.cli;
+
+import dev.xray.api.Accelerator;
+import dev.xray.api.Display;
+import dev.xray.api.Vm;
+import dev.xray.api.VmInfo;
+import dev.xray.api.VmSpec;
+import dev.xray.api.VmStatus;
+import dev.xray.api.XrayException;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code xray start}: start a VM in the background, or in the foreground. */
+@Command(name = "start", mixinStandardHelpOptions = true,
+    description = {"Start a VM. Returns once QEMU runs and its monitor responds.",
+        "With --foreground, prints the serial console until the VM stops; Ctrl+C presses the "
+            + "power button, a second Ctrl+C kills it."})
+final class StartCommand implements Callable<Integer> {
+  private static final Duration FOREGROUND_STOP_TIMEOUT = Duration.ofSeconds(30);
+
+  @ParentCommand
+  XrayCommand parent;
+
+  @Spec
+  CommandSpec spec;
+
+  @Parameters(paramLabel = "NAME", description = "the VM to start")
+  String name;
+
+  @Option(names = "--foreground", description = "stay attached: print the serial console "
+      + "until the VM stops")
+  boolean foreground;
+
+  @Option(names = "--display", paramLabel = "KIND", description = "none, sdl, gtk or cocoa, "
+      + "for this start only (default: the VM's setting)")
+  String display;
+
+  @Option(names = "--accel", paramLabel = "ACCEL", description = "auto, kvm, hvf or tcg, for "
+      + "this start only (default: the VM's setting, or $XRAY_ACCEL)")
+  String accel;
+
+  @Override
+  public Integer call() throws Exception {
+    Vm vm = parent.xray().vms().get(name);
+    VmSpec vmSpec = vm.spec();
+    long startNanos = System.nanoTime();
+    if (display != null || accel != null) {
+      vm.start(accel != null ? Accelerator.parse(accel) : vmSpec.accelerator(),
+          display != null ? Display.parse(display) : vmSpec.display());
+    } else {
+      vm.start();
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    VmInfo info = vm.info();
+    out.printf("Started VM %s (pid %s) in %s%s%n", name,
+        info.pid().isPresent() ? Long.toString(info.pid().getAsLong()) : "?",
+        Output.seconds(System.nanoTime() - startNanos),
+        vmSpec.sshPort().isPresent()
+            ? "; ssh -p " + vmSpec.sshPort().getAsInt() + " USER@127.0.0.1" : "");
+    if (foreground) {
+      return followConsole(vm, out);
+    }
+    return 0;
+  }
+
+  /** Copies serial.log to stdout until QEMU exits; Ctrl+C stops the VM. */
+  private int followConsole(Vm vm, PrintWriter out) throws IOException, InterruptedException {
+    Thread stopper = new Thread(() -> stopOnInterrupt(vm), "xray-foreground-stop");
+    Runtime.getRuntime().addShutdownHook(stopper);
+    Path log = vm.directory().resolve("serial.log");
+    long offset = 0;
+    byte[] buffer = new byte[8192];
+    while (vm.status().isAlive()) {
+      if (Files.exists(log)) {
+        try (RandomAccessFile in = new RandomAccessFile(log.toFile(), "r")) {
+          in.seek(offset);
+          int count;
+          while ((count = in.read(buffer)) > 0) {
+            out.print(new String(buffer, 0, count, StandardCharsets.UTF_8));
+            offset += count;
+          }
+          out.flush();
+        }
+      }
+      Thread.sleep(100);
+    }
+    Runtime.getRuntime().removeShutdownHook(stopper);
+    out.printf("%nVM %s stopped%n", name);
+    return 0;
+  }
+
+  private static void stopOnInterrupt(Vm vm) {
+    try {
+      if (vm.status() == VmStatus.STOPPED) {
+        return;
+      }
+      System.err.println("xray: pressing the power button of VM " + vm.name()
+          + " (Ctrl+C again kills it)");
+      vm.stop(FOREGROUND_STOP_TIMEOUT);
+    } catch (XrayException e) {
+      System.err.println("xray: " + e.getMessage() + "; killing it");
+      vm.kill();
+    }
+  }
+}

@@ -1,0 +1,223 @@
+package dev.xray.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.xray.api.SerialConsole;
+import dev.xray.api.Vm;
+import dev.xray.api.Xray;
+import dev.xray.core.TinyGuest;
+import dev.xray.core.testing.RequiresQemu;
+import dev.xray.core.testing.Sha256;
+import dev.xray.core.testing.TestGuest;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole workflow through the real {@code xray} launcher, run as a user would: a subprocess
+ * with a temporary {@code XRAY_HOME}, checked by exit code, stdout and stderr.
+ */
+@RequiresQemu
+class CliWorkflowIT {
+  private static final Duration BOOT = Duration.ofSeconds(120);
+  private static final Duration COMMAND = Duration.ofSeconds(20);
+
+  @TempDir
+  Path temp;
+
+  private Path home;
+  private Path image;
+
+  /** What one run of the launcher printed. */
+  record Run(int exitCode, String stdout, String stderr) {}
+
+  @BeforeEach
+  void setUp() {
+    home = temp.resolve("home with space");
+    image = TestGuest.image();
+  }
+
+  @AfterEach
+  void killLeftovers() {
+    if (Files.isDirectory(home)) {
+      Xray.open(home).vms().list().forEach(Vm::kill);
+    }
+  }
+
+  private Run xray(String... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>();
+    command.add(System.getProperty("xray.launcher"));
+    command.addAll(List.of(args));
+    ProcessBuilder builder = new ProcessBuilder(command);
+    Map<String, String> env = builder.environment();
+    env.put("XRAY_HOME", home.toString());
+    env.put("XRAY_ACCEL", "tcg");
+    builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+    Path stdout = Files.createTempFile(temp, "stdout", ".txt");
+    Path stderr = Files.createTempFile(temp, "stderr", ".txt");
+    builder.redirectOutput(stdout.toFile()).redirectError(stderr.toFile());
+    Process process = builder.start();
+    if (!process.waitFor(3, TimeUnit.MINUTES)) {
+      process.destroyForcibly();
+      throw new AssertionError("xray " + String.join(" ", args) + " did not finish");
+    }
+    return new Run(process.exitValue(), Files.readString(stdout), Files.readString(stderr));
+  }
+
+  private Run succeed(String... args) throws IOException, InterruptedException {
+    Run run = xray(args);
+    assertThat(run.exitCode()).as("exit code of xray %s; stderr: %s", List.of(args),
+        run.stderr()).isZero();
+    return run;
+  }
+
+  private void fails(int exitCode, String message, String... args)
+      throws IOException, InterruptedException {
+    Run run = xray(args);
+    assertThat(run.exitCode()).as("exit code of xray %s", List.of(args)).isEqualTo(exitCode);
+    assertThat(run.stderr()).as("stderr of xray %s", List.of(args)).startsWith("xray: ")
+        .contains(message);
+    assertThat(run.stderr().strip().lines().filter(line -> line.startsWith("xray: ")).count())
+        .as("error lines of xray %s", List.of(args)).isEqualTo(1);
+  }
+
+  private List<String> homeEntries() throws IOException {
+    try (Stream<Path> paths = Files.walk(home)) {
+      return paths.map(path -> home.relativize(path).toString()).sorted().toList();
+    }
+  }
+
+  @Test
+  void helpAndVersion() throws Exception {
+    assertThat(succeed("--help").stdout()).contains("base", "create", "snapshot", "demo");
+    assertThat(succeed("snapshot", "--help").stdout()).contains("create", "revert");
+    assertThat(succeed("create", "--help").stdout()).contains("--memory=MiB", "--ssh-port");
+    Run version = succeed("--version");
+    assertThat(version.stdout()).containsPattern("xray \\d+\\.\\d+").contains("QEMU emulator");
+    fails(2, "Unknown option", "list", "--bogus");
+  }
+
+  @Test
+  void wholeWorkflowOnRealGuest() throws Exception {
+    int sshPort = freePort();
+    assertThat(succeed("base", "import", image.toString(), "--name", "tiny").stdout())
+        .contains("Imported base tiny");
+    String baseChecksum = Sha256.of(home.resolve("bases/tiny.qcow2"));
+    assertThat(succeed("base", "list").stdout()).contains("tiny", "64.0 MiB");
+    assertThat(succeed("create", "vm1", "--base", "tiny", "--memory", "256", "--cpus", "1",
+        "--ssh-port", Integer.toString(sshPort)).stdout()).contains("Created VM vm1");
+    rejectsBadInput();
+
+    assertThat(succeed("start", "vm1").stdout()).contains("Started VM vm1");
+    assertThat(succeed("list").stdout()).containsPattern("vm1\\s+running\\s+tiny\\s+256 MiB\\s+1"
+        + "\\s+127\\.0\\.0\\.1:" + sshPort);
+    fails(1, "already running", "start", "vm1");
+    liveSnapshotRestoresMemory();
+
+    fails(1, "used by VM vm1", "base", "remove", "tiny");
+    fails(2, "--force", "remove", "vm1");
+    Run stop = succeed("stop", "vm1");
+    assertThat(stop.stdout()).contains("Stopped VM vm1");
+    assertThat(succeed("list").stdout()).containsPattern("vm1\\s+stopped");
+    assertThat(home.resolve("vms/vm1/serial.log")).content()
+        .contains("GUEST-POWERBUTTON: powering off");
+    assertThat(succeed("stop", "vm1").stdout()).contains("not running");
+
+    stoppedSnapshots();
+    assertThat(succeed("info", "vm1").stdout()).contains("Disk chain:",
+        "-> ../../bases/tiny.qcow2", "live");
+
+    succeed("start", "vm1");
+    long pid = Long.parseLong(Files.readString(home.resolve("vms/vm1/pid")).strip());
+    assertThat(succeed("remove", "vm1", "--force").stdout()).contains("Removed VM vm1");
+    assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+    assertThat(home.resolve("vms/vm1")).doesNotExist();
+    assertThat(Sha256.of(home.resolve("bases/tiny.qcow2"))).isEqualTo(baseChecksum);
+    succeed("base", "remove", "tiny");
+    assertThat(succeed("list").stdout()).contains("No VMs");
+  }
+
+  private void rejectsBadInput() throws Exception {
+    Path notAnImage = temp.resolve("notes.txt");
+    Files.writeString(notAnImage, "plain text, not a disk image\n".repeat(50));
+    List<String> before = homeEntries();
+    fails(1, "already exists", "create", "vm1", "--base", "tiny");
+    fails(1, "not found", "create", "vm2", "--base", "nope");
+    fails(2, "invalid VM name", "create", "a/b", "--base", "tiny");
+    fails(2, "invalid VM name", "create", "..", "--base", "tiny");
+    fails(2, "memory must be", "create", "vm2", "--base", "tiny", "--memory", "0");
+    fails(2, "cpus must be", "create", "vm2", "--base", "tiny", "--cpus", "-1");
+    fails(2, "--base is required", "create", "vm2");
+    fails(1, "not found", "base", "import", temp.resolve("missing.qcow2").toString(), "--name",
+        "x");
+    fails(1, "not a qcow2 image", "base", "import", notAnImage.toString(), "--name", "x");
+    fails(1, "already exists", "base", "import", image.toString(), "--name", "tiny");
+    fails(1, "VM 'ghost' not found", "info", "ghost");
+    fails(1, "VM 'ghost' not found", "start", "ghost");
+    fails(1, "base image 'ghost' not found", "base", "remove", "ghost");
+    fails(1, "snapshot 'nope' of VM 'vm1' not found", "snapshot", "revert", "vm1", "nope");
+    fails(2, "invalid snapshot tag", "snapshot", "create", "vm1", "123");
+    assertThat(homeEntries()).isEqualTo(before);
+  }
+
+  private void liveSnapshotRestoresMemory() throws Exception {
+    Vm vm = Xray.open(home).vms().get("vm1");
+    vm.awaitSerialLine(Pattern.compile(TinyGuest.READY_LINE), BOOT);
+    try (SerialConsole console = vm.openConsole()) {
+      TinyGuest.runCommand(console, "echo before > /tmp/marker", COMMAND);
+      assertThat(succeed("snapshot", "create", "vm1", "s1").stdout())
+          .contains("Took live snapshot s1");
+      fails(1, "already exists", "snapshot", "create", "vm1", "s1");
+      TinyGuest.runCommand(console, "echo after > /tmp/marker", COMMAND);
+      succeed("snapshot", "revert", "vm1", "s1");
+      assertThat(TinyGuest.runCommand(console, "cat /tmp/marker", COMMAND).strip())
+          .isEqualTo("before");
+    }
+    assertThat(succeed("snapshot", "list", "vm1").stdout()).containsPattern("s1\\s+.*live");
+    assertThat(succeed("snapshot", "list", "vm1", "--json").stdout())
+        .contains("\"tag\" : \"s1\"", "\"live\" : true");
+    assertThat(succeed("list", "--json").stdout()).contains("\"status\" : \"running\"");
+  }
+
+  private void stoppedSnapshots() throws Exception {
+    Path disk = home.resolve("vms/vm1/disk.qcow2");
+    Path vars = home.resolve("vms/vm1/vars.qcow2");
+    assertThat(succeed("snapshot", "create", "vm1", "off1").stdout())
+        .contains("Took disk-only snapshot off1");
+    assertThat(qemuImgSnapshots(disk)).contains("off1", "s1");
+    assertThat(qemuImgSnapshots(vars)).contains("off1");
+    assertThat(succeed("snapshot", "list", "vm1").stdout()).containsPattern("off1\\s+.*disk-only");
+    succeed("snapshot", "revert", "vm1", "off1");
+    succeed("snapshot", "delete", "vm1", "off1");
+    assertThat(qemuImgSnapshots(disk)).doesNotContain("off1").contains("s1");
+    assertThat(qemuImgSnapshots(vars)).doesNotContain("off1");
+    fails(1, "not found", "snapshot", "delete", "vm1", "off1");
+  }
+
+  private static String qemuImgSnapshots(Path image) throws Exception {
+    Process process = new ProcessBuilder("qemu-img", "snapshot", "-l", image.toString())
+        .redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(process.waitFor()).as("qemu-img snapshot -l: %s", output).isZero();
+    return output;
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+}

@@ -1,0 +1,99 @@
+package dev.xray.core.internal;
+
+import java.nio.file.Path;
+
+/**
+ * The files of an xray home folder. Every path inside refers to others by relative path, so the
+ * whole folder can be moved or copied.
+ *
+ * <pre>
+ * bases/NAME.qcow2        read-only template (a file, or a symbolic link after --link)
+ * vms/NAME/vm.toml        the VM's configuration
+ * vms/NAME/disk.qcow2     overlay with backing file ../../bases/BASE.qcow2
+ * vms/NAME/vars.qcow2     the VM's UEFI variable store
+ * vms/NAME/qmp.sock       QMP monitor socket while running
+ * vms/NAME/console.sock   first serial port while running
+ * vms/NAME/serial.log     everything the first serial port printed since the last start
+ * vms/NAME/qemu.log       QEMU's own messages
+ * vms/NAME/pid            QEMU's pid while running
+ * vms/NAME/lock           lock file that serializes changes to the VM
+ * </pre>
+ */
+public final class HomeLayout {
+  /** The backing file path recorded in an overlay, relative to the overlay's folder. */
+  public static final String BACKING_PREFIX = "../../bases/";
+
+  private final Path home;
+
+  public HomeLayout(Path home) {
+    this.home = home.toAbsolutePath().normalize();
+  }
+
+  public Path home() {
+    return home;
+  }
+
+  public Path basesDirectory() {
+    return home.resolve("bases");
+  }
+
+  public Path vmsDirectory() {
+    return home.resolve("vms");
+  }
+
+  public Path base(String name) {
+    return basesDirectory().resolve(name + ".qcow2");
+  }
+
+  public Path vmDirectory(String name) {
+    return vmsDirectory().resolve(name);
+  }
+
+  /** Returns the backing file name an overlay of {@code base} records. */
+  public static String backingPath(String base) {
+    return BACKING_PREFIX + base + ".qcow2";
+  }
+
+  /** The files of one VM folder. */
+  public record VmFiles(Path directory) {
+    public Path config() {
+      return directory.resolve("vm.toml");
+    }
+
+    public Path disk() {
+      return directory.resolve("disk.qcow2");
+    }
+
+    public Path vars() {
+      return directory.resolve("vars.qcow2");
+    }
+
+    public Path qmpSocket() {
+      return directory.resolve("qmp.sock");
+    }
+
+    public Path consoleSocket() {
+      return directory.resolve("console.sock");
+    }
+
+    public Path serialLog() {
+      return directory.resolve("serial.log");
+    }
+
+    public Path qemuLog() {
+      return directory.resolve("qemu.log");
+    }
+
+    public Path pidFile() {
+      return directory.resolve("pid");
+    }
+
+    public Path lockFile() {
+      return directory.resolve("lock");
+    }
+  }
+
+  public VmFiles vmFiles(String name) {
+    return new VmFiles(vmDirectory(name));
+  }
+}

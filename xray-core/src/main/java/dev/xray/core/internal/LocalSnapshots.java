@@ -1,0 +1,263 @@
+package dev.xray.core.internal;
+
+import dev.xray.api.AlreadyExistsException;
+import dev.xray.api.InvalidStateException;
+import dev.xray.api.Names;
+import dev.xray.api.NotFoundException;
+import dev.xray.api.QemuException;
+import dev.xray.api.SnapshotInfo;
+import dev.xray.api.Snapshots;
+import dev.xray.api.VmStatus;
+import dev.xray.api.XrayException;
+import dev.xray.qmp.QmpClient;
+import dev.xray.qmp.QmpException;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Snapshots of one VM, in one name space across its overlay and its UEFI variable store.
+ *
+ * <p>Running: QEMU's {@code snapshot-save}, {@code snapshot-load} and {@code snapshot-delete} jobs
+ * (QEMU 6.0+), with the RAM state in the overlay and both drives listed. Stopped:
+ * {@code qemu-img snapshot} on both files. The overlay's snapshot table is the list of record:
+ * a tag exists when the overlay has it.
+ */
+final class LocalSnapshots implements Snapshots {
+  private static final Logger log = LoggerFactory.getLogger(LocalSnapshots.class);
+  /** The longest a snapshot job may take: saving many GiB of RAM to a slow disk is slow. */
+  static final Duration JOB_TIMEOUT = Duration.ofMinutes(30);
+
+  private final LocalVm vm;
+  private final HomeLayout.VmFiles files;
+
+  LocalSnapshots(LocalVm vm) {
+    this.vm = vm;
+    this.files = vm.files();
+  }
+
+  @Override
+  public SnapshotInfo create(String tag) {
+    return create(tag, false);
+  }
+
+  @Override
+  public SnapshotInfo create(String tag, boolean replace) {
+    Names.checkSnapshotTag(tag);
+    long startNanos = System.nanoTime();
+    try (FileLocks.Held lock = vm.lock()) {
+      VmStatus status = vm.status();
+      requireUsable(status, "take a snapshot of");
+      boolean exists = find(tag, status).isPresent();
+      if (exists && !replace) {
+        throw new AlreadyExistsException("snapshot '" + tag + "' of VM '" + vm.name()
+            + "' already exists; use --force to replace it, or pick another tag");
+      }
+      if (status.isAlive()) {
+        createLive(tag, exists);
+      } else {
+        createStopped(tag, exists);
+      }
+      SnapshotInfo created = find(tag, vm.status()).orElseThrow(() -> new XrayException(
+          "snapshot '" + tag + "' of VM '" + vm.name() + "' is missing after it was taken"));
+      log.info("took {} snapshot {} of VM {} in {} ms", created.live() ? "live" : "disk-only",
+          tag, vm.name(), (System.nanoTime() - startNanos) / 1_000_000);
+      return created;
+    }
+  }
+
+  private void createLive(String tag, boolean replace) {
+    try (QmpClient qmp = vm.connectMonitor()) {
+      if (replace) {
+        qmp.snapshotDelete(tag, QemuCommandLine.snapshotNodes(), JOB_TIMEOUT);
+      }
+      try {
+        qmp.snapshotSave(tag, QemuCommandLine.DISK_NODE, QemuCommandLine.snapshotNodes(),
+            JOB_TIMEOUT);
+      } catch (QmpException e) {
+        removePartialLive(qmp, tag);
+        resumeIfPaused(qmp);
+        throw new QemuException("live snapshot '" + tag + "' of VM '" + vm.name()
+            + "' failed: " + e.getMessage() + "; the VM keeps running", e);
+      }
+    } catch (QmpException e) {
+      throw new QemuException("cannot take snapshot '" + tag + "' of VM '" + vm.name() + "': "
+          + e.getMessage(), e);
+    }
+  }
+
+  /** Deletes what a failed save may have left on some drives, so no half snapshot remains. */
+  private void removePartialLive(QmpClient qmp, String tag) {
+    try {
+      qmp.snapshotDelete(tag, QemuCommandLine.snapshotNodes(), JOB_TIMEOUT);
+    } catch (QmpException e) {
+      log.debug("no partial snapshot {} to remove from VM {}: {}", tag, vm.name(),
+          e.getMessage());
+    }
+  }
+
+  private void resumeIfPaused(QmpClient qmp) {
+    try {
+      if (!qmp.queryStatus().running()) {
+        qmp.cont();
+      }
+    } catch (QmpException e) {
+      log.warn("cannot resume VM {} after a failed snapshot: {}", vm.name(), e.getMessage());
+    }
+  }
+
+  private void createStopped(String tag, boolean replace) {
+    QemuImg qemuImg = vm.xray().qemuImg();
+    if (replace) {
+      deleteStopped(tag);
+    }
+    qemuImg.createSnapshot(files.disk(), tag);
+    try {
+      qemuImg.createSnapshot(files.vars(), tag);
+    } catch (RuntimeException e) {
+      qemuImg.deleteSnapshot(files.disk(), tag);
+      throw e;
+    }
+  }
+
+  @Override
+  public List<SnapshotInfo> list() {
+    return list(vm.status());
+  }
+
+  List<SnapshotInfo> list(VmStatus status) {
+    boolean running = status.isAlive();
+    List<SnapshotInfo> snapshots = new ArrayList<>();
+    for (QemuImg.ImageSnapshot snapshot : vm.xray().qemuImg().snapshots(files.disk(), running)) {
+      boolean revertible = !running || snapshot.vmStateSize() > 0;
+      snapshots.add(new SnapshotInfo(snapshot.tag(), snapshot.created(), snapshot.vmStateSize(),
+          snapshot.guestClock(), revertible));
+    }
+    return snapshots;
+  }
+
+  private Optional<SnapshotInfo> find(String tag, VmStatus status) {
+    return list(status).stream().filter(snapshot -> snapshot.tag().equals(tag)).findFirst();
+  }
+
+  @Override
+  public void revert(String tag) {
+    Names.checkSnapshotTag(tag);
+    long startNanos = System.nanoTime();
+    try (FileLocks.Held lock = vm.lock()) {
+      VmStatus status = vm.status();
+      requireUsable(status, "revert");
+      SnapshotInfo snapshot = find(tag, status).orElseThrow(() -> notFound(tag, status));
+      if (status.isAlive()) {
+        revertLive(snapshot, status);
+      } else {
+        revertStopped(snapshot);
+      }
+    }
+    log.info("reverted VM {} to snapshot {} in {} ms", vm.name(), tag,
+        (System.nanoTime() - startNanos) / 1_000_000);
+  }
+
+  private void revertLive(SnapshotInfo snapshot, VmStatus status) {
+    if (!snapshot.live()) {
+      throw new InvalidStateException("snapshot '" + snapshot.tag() + "' of VM '" + vm.name()
+          + "' is disk-only and cannot be loaded into a running VM; stop the VM first ('xray "
+          + "stop " + vm.name() + "'), then revert", status);
+    }
+    try (QmpClient qmp = vm.connectMonitor()) {
+      try {
+        qmp.snapshotLoad(snapshot.tag(), QemuCommandLine.DISK_NODE,
+            QemuCommandLine.snapshotNodes(), JOB_TIMEOUT);
+      } catch (QmpException e) {
+        // A failed load leaves QEMU paused in "restore-vm"; resume what was running.
+        if (status == VmStatus.RUNNING) {
+          resumeIfPaused(qmp);
+        }
+        throw new QemuException("revert of VM '" + vm.name() + "' to snapshot '"
+            + snapshot.tag() + "' failed: " + e.getMessage(), e);
+      }
+      if (status == VmStatus.RUNNING && !qmp.queryStatus().running()) {
+        qmp.cont();
+      }
+    } catch (QmpException e) {
+      throw new QemuException("cannot revert VM '" + vm.name() + "' to snapshot '"
+          + snapshot.tag() + "': " + e.getMessage(), e);
+    }
+  }
+
+  private void revertStopped(SnapshotInfo snapshot) {
+    QemuImg qemuImg = vm.xray().qemuImg();
+    boolean varsHaveIt = qemuImg.snapshots(files.vars(), false).stream()
+        .anyMatch(s -> s.tag().equals(snapshot.tag()));
+    qemuImg.applySnapshot(files.disk(), snapshot.tag());
+    if (varsHaveIt) {
+      qemuImg.applySnapshot(files.vars(), snapshot.tag());
+    }
+    VmConfig.Contents config = vm.config();
+    Optional<String> resume = snapshot.live() ? Optional.of(snapshot.tag()) : Optional.empty();
+    try {
+      VmConfig.write(files.config(), config.spec(), resume);
+    } catch (IOException e) {
+      throw new XrayException("cannot update " + files.config() + ": " + e, e);
+    }
+  }
+
+  @Override
+  public void delete(String tag) {
+    Names.checkSnapshotTag(tag);
+    try (FileLocks.Held lock = vm.lock()) {
+      VmStatus status = vm.status();
+      requireUsable(status, "delete a snapshot of");
+      find(tag, status).orElseThrow(() -> notFound(tag, status));
+      if (status.isAlive()) {
+        try (QmpClient qmp = vm.connectMonitor()) {
+          qmp.snapshotDelete(tag, QemuCommandLine.snapshotNodes(), JOB_TIMEOUT);
+        } catch (QmpException e) {
+          throw new QemuException("cannot delete snapshot '" + tag + "' of VM '" + vm.name()
+              + "': " + e.getMessage(), e);
+        }
+      } else {
+        deleteStopped(tag);
+      }
+      VmConfig.Contents config = vm.config();
+      if (config.resumeSnapshot().filter(tag::equals).isPresent()) {
+        VmConfig.write(files.config(), config.spec(), Optional.empty());
+      }
+    } catch (IOException e) {
+      throw new XrayException("cannot update " + files.config() + ": " + e, e);
+    }
+    log.info("deleted snapshot {} of VM {}", tag, vm.name());
+  }
+
+  private void deleteStopped(String tag) {
+    QemuImg qemuImg = vm.xray().qemuImg();
+    qemuImg.deleteSnapshot(files.disk(), tag);
+    boolean varsHaveIt = qemuImg.snapshots(files.vars(), false).stream()
+        .anyMatch(s -> s.tag().equals(tag));
+    if (varsHaveIt) {
+      qemuImg.deleteSnapshot(files.vars(), tag);
+    }
+  }
+
+  private void requireUsable(VmStatus status, String action) {
+    if (status == VmStatus.UNRESPONSIVE) {
+      throw new InvalidStateException("cannot " + action + " VM '" + vm.name()
+          + "': its monitor does not respond; 'xray stop " + vm.name() + " --force' ends it",
+          status);
+    }
+    if (status == VmStatus.CRASHED) {
+      vm.cleanRunFiles();
+    }
+  }
+
+  private NotFoundException notFound(String tag, VmStatus status) {
+    String tags = list(status).stream().map(SnapshotInfo::tag).collect(Collectors.joining(", "));
+    return new NotFoundException("snapshot '" + tag + "' of VM '" + vm.name() + "' not found; "
+        + (tags.isEmpty() ? "the VM has no snapshots" : "its snapshots are: " + tags));
+  }
+}

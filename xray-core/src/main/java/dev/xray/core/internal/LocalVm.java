@@ -1,0 +1,314 @@
+package dev.xray.core.internal;
+
+import dev.xray.api.Accelerator;
+import dev.xray.api.Display;
+import dev.xray.api.InvalidStateException;
+import dev.xray.api.QemuException;
+import dev.xray.api.SerialConsole;
+import dev.xray.api.Snapshots;
+import dev.xray.api.Vm;
+import dev.xray.api.VmInfo;
+import dev.xray.api.VmSpec;
+import dev.xray.api.VmStatus;
+import dev.xray.api.XrayException;
+import dev.xray.api.XrayTimeoutException;
+import dev.xray.qmp.QmpClient;
+import dev.xray.qmp.QmpException;
+import dev.xray.qmp.QmpOptions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A VM of a home folder; every call reads the VM's files and process anew. */
+final class LocalVm implements Vm {
+  private static final Logger log = LoggerFactory.getLogger(LocalVm.class);
+  /** How long a status query waits for the monitor before calling the VM unresponsive. */
+  static final Duration STATUS_TIMEOUT = Duration.ofSeconds(2);
+  private static final Duration KILL_TIMEOUT = Duration.ofSeconds(10);
+
+  private final LocalXray xray;
+  private final String name;
+  private final HomeLayout.VmFiles files;
+
+  LocalVm(LocalXray xray, String name) {
+    this.xray = xray;
+    this.name = name;
+    this.files = xray.layout().vmFiles(name);
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public Path directory() {
+    return files.directory();
+  }
+
+  HomeLayout.VmFiles files() {
+    return files;
+  }
+
+  LocalXray xray() {
+    return xray;
+  }
+
+  @Override
+  public VmSpec spec() {
+    return config().spec();
+  }
+
+  VmConfig.Contents config() {
+    try {
+      return VmConfig.read(files.config(), name);
+    } catch (NoSuchFileException e) {
+      throw LocalVms.notFound(name);
+    } catch (IOException e) {
+      throw new XrayException("cannot read " + files.config() + ": " + e, e);
+    } catch (IllegalStateException e) {
+      throw new XrayException(e.getMessage() + "; fix the file or remove the VM", e);
+    }
+  }
+
+  @Override
+  public VmStatus status() {
+    requireExists();
+    QemuProcess.Observation observation = QemuProcess.observe(files);
+    switch (observation.state()) {
+      case NO_PID_FILE:
+        return VmStatus.STOPPED;
+      case DEAD:
+        return VmStatus.CRASHED;
+      default:
+        return queryRunState();
+    }
+  }
+
+  private VmStatus queryRunState() {
+    QmpOptions options = QmpOptions.builder().connectTimeout(STATUS_TIMEOUT)
+        .commandTimeout(STATUS_TIMEOUT).build();
+    try (QmpClient qmp = QmpClient.connect(files.qmpSocket(), options)) {
+      return qmp.queryStatus().running() ? VmStatus.RUNNING : VmStatus.PAUSED;
+    } catch (QmpException e) {
+      if (isLockedByOtherOperation()) {
+        // A snapshot or start holds the monitor, which serves one client at a time.
+        return VmStatus.RUNNING;
+      }
+      log.debug("monitor of VM {} did not respond: {}", name, e.toString());
+      return VmStatus.UNRESPONSIVE;
+    }
+  }
+
+  private boolean isLockedByOtherOperation() {
+    try (FileLocks.Held lock = FileLocks.acquire(files.lockFile(), Duration.ZERO, name)) {
+      return false;
+    } catch (XrayTimeoutException e) {
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  @Override
+  public VmInfo info() {
+    VmConfig.Contents config = config();
+    VmStatus status = status();
+    OptionalLong pid = OptionalLong.empty();
+    QemuProcess.Observation observation = QemuProcess.observe(files);
+    if (observation.state() == QemuProcess.PidState.ALIVE && observation.pid().isPresent()) {
+      pid = OptionalLong.of(observation.pid().get());
+    }
+    boolean shared = status.isAlive();
+    return new VmInfo(config.spec(), status, pid, files.directory(),
+        xray.qemuImg().chain(files.disk(), shared),
+        new LocalSnapshots(this).list(status));
+  }
+
+  @Override
+  public void start() {
+    VmSpec spec = spec();
+    start(spec.accelerator(), spec.display(), false);
+  }
+
+  @Override
+  public void start(Accelerator accelerator, Display display) {
+    start(accelerator, display, true);
+  }
+
+  private void start(Accelerator accelerator, Display display, boolean explicit) {
+    try (FileLocks.Held lock = lock()) {
+      new VmLauncher(this).launch(config(), accelerator, display, explicit);
+    }
+  }
+
+  @Override
+  public void stop(Duration timeout) {
+    long startNanos = System.nanoTime();
+    try (FileLocks.Held lock = lock()) {
+      QemuProcess.Observation observation = QemuProcess.observe(files);
+      if (observation.state() != QemuProcess.PidState.ALIVE) {
+        cleanRunFiles();
+        return;
+      }
+      ProcessHandle process = observation.process().get();
+      try (QmpClient qmp = connectMonitor()) {
+        qmp.systemPowerdown();
+      } catch (QmpException e) {
+        throw new QemuException("cannot press the power button of VM '" + name + "': "
+            + e.getMessage() + "; 'xray stop " + name + " --force' kills it", e);
+      }
+      if (!QemuProcess.awaitExit(process, timeout)) {
+        throw new XrayTimeoutException("VM '" + name + "' did not power off within "
+            + timeout.toSeconds() + " s of the ACPI power button (the guest may ignore it);"
+            + " it is still running. 'xray stop " + name + " --force' kills it");
+      }
+      cleanRunFiles();
+    }
+    log.info("stopped VM {} in {} ms", name, (System.nanoTime() - startNanos) / 1_000_000);
+  }
+
+  @Override
+  public void kill() {
+    try (FileLocks.Held lock = lock()) {
+      killLocked();
+    }
+  }
+
+  /** Ends QEMU at once; the caller holds the VM's lock. */
+  void killLocked() {
+    QemuProcess.Observation observation = QemuProcess.observe(files);
+    if (observation.state() == QemuProcess.PidState.ALIVE) {
+      ProcessHandle process = observation.process().get();
+      process.destroyForcibly();
+      if (!QemuProcess.awaitExit(process, KILL_TIMEOUT)) {
+        throw new QemuException("QEMU of VM '" + name + "' (pid " + process.pid()
+            + ") did not exit within " + KILL_TIMEOUT.toSeconds() + " s of SIGKILL");
+      }
+      log.info("killed VM {} (pid {})", name, process.pid());
+    }
+    cleanRunFiles();
+  }
+
+  void cleanRunFiles() {
+    try {
+      QemuProcess.deleteRunFiles(files);
+    } catch (IOException e) {
+      log.warn("cannot delete the run files of VM {}: {}", name, e.getMessage());
+    }
+  }
+
+  @Override
+  public Snapshots snapshots() {
+    requireExists();
+    return new LocalSnapshots(this);
+  }
+
+  @Override
+  public String awaitSerialLine(Pattern pattern, Duration timeout) {
+    requireExists();
+    SerialLog serial = new SerialLog(files.serialLog());
+    long deadline = System.nanoTime() + timeout.toNanos();
+    try {
+      while (true) {
+        for (String line : serial.readNewLines()) {
+          if (pattern.matcher(line).find()) {
+            return line;
+          }
+        }
+        if (pattern.matcher(serial.pendingText()).find()) {
+          return serial.pendingText();
+        }
+        if (QemuProcess.observe(files).state() != QemuProcess.PidState.ALIVE) {
+          throw new QemuException("VM '" + name + "' stopped before its serial console printed "
+              + "a line matching /" + pattern + "/", serialTail(), null);
+        }
+        if (System.nanoTime() > deadline) {
+          throw new XrayTimeoutException("VM '" + name + "' printed no serial line matching /"
+              + pattern + "/ within " + timeout.toSeconds() + " s; last lines of "
+              + files.serialLog() + ":\n  " + String.join("\n  ", serialTail()));
+        }
+        Thread.sleep(50);
+      }
+    } catch (IOException e) {
+      throw new XrayException("cannot read " + files.serialLog() + ": " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new XrayException("interrupted while waiting for the serial console of VM '" + name
+          + "'", e);
+    }
+  }
+
+  List<String> serialTail() {
+    return SerialLog.tail(files.serialLog(), 15);
+  }
+
+  @Override
+  public SerialConsole openConsole() {
+    if (!status().isAlive()) {
+      throw new InvalidStateException("VM '" + name + "' is not running; start it with 'xray "
+          + "start " + name + "'", status());
+    }
+    return UnixSerialConsole.connect(files.consoleSocket(), name);
+  }
+
+  @Override
+  public void remove() {
+    long startNanos = System.nanoTime();
+    Path removing = files.directory().resolveSibling(LocalVms.REMOVING_PREFIX + name + "-"
+        + UUID.randomUUID());
+    try (FileLocks.Held lock = lock()) {
+      QemuProcess.Observation observation = QemuProcess.observe(files);
+      if (observation.state() == QemuProcess.PidState.ALIVE) {
+        throw new InvalidStateException("VM '" + name + "' is running; stop it with 'xray stop "
+            + name + "', or remove it with 'xray remove " + name + " --force'",
+            VmStatus.RUNNING);
+      }
+      AtomicFiles.moveAtomically(files.directory(), removing);
+    } catch (IOException e) {
+      throw new XrayException("cannot remove VM '" + name + "': " + e, e);
+    }
+    try {
+      AtomicFiles.deleteRecursively(removing);
+    } catch (IOException e) {
+      throw new XrayException("VM '" + name + "' is removed, but deleting its files in "
+          + removing + " failed: " + e + "; delete that folder by hand", e);
+    }
+    log.info("removed VM {} in {} ms", name, (System.nanoTime() - startNanos) / 1_000_000);
+  }
+
+  /** Takes the VM's lock, which serializes every operation that changes the VM. */
+  FileLocks.Held lock() {
+    requireExists();
+    try {
+      return FileLocks.acquire(files.lockFile(), LocalXray.LOCK_TIMEOUT, "VM '" + name + "'");
+    } catch (IOException e) {
+      throw new XrayException("cannot lock VM '" + name + "': " + e.getMessage(), e);
+    }
+  }
+
+  /** Connects to the running VM's monitor with the default timeouts. */
+  QmpClient connectMonitor() throws QmpException {
+    return QmpClient.connect(files.qmpSocket(), QmpOptions.builder()
+        .connectTimeout(Duration.ofSeconds(10)).commandTimeout(Duration.ofSeconds(30)).build());
+  }
+
+  private void requireExists() {
+    if (!Files.isRegularFile(files.config())) {
+      throw LocalVms.notFound(name);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "Vm{" + name + "}";
+  }
+}

@@ -1,0 +1,167 @@
+package dev.xray.core.internal;
+
+import dev.xray.api.AlreadyExistsException;
+import dev.xray.api.Names;
+import dev.xray.api.NotFoundException;
+import dev.xray.api.Vm;
+import dev.xray.api.VmSpec;
+import dev.xray.api.Vms;
+import dev.xray.api.XrayException;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The VMs under {@code vms/}. */
+final class LocalVms implements Vms {
+  private static final Logger log = LoggerFactory.getLogger(LocalVms.class);
+  /** Prefix of folders that a create is still filling; they never count as VMs. */
+  static final String CREATING_PREFIX = ".creating-";
+  /** Prefix of folders that a remove is deleting. */
+  static final String REMOVING_PREFIX = ".removing-";
+
+  private final LocalXray xray;
+
+  LocalVms(LocalXray xray) {
+    this.xray = xray;
+  }
+
+  @Override
+  public Vm create(VmSpec spec) {
+    long startNanos = System.nanoTime();
+    HomeLayout layout = xray.layout();
+    Path target = layout.vmDirectory(spec.name());
+    Path staging = layout.vmsDirectory().resolve(CREATING_PREFIX + spec.name() + "-"
+        + UUID.randomUUID());
+    try (FileLocks.Held lock = xray.lockHome()) {
+      checkCreatable(spec, target);
+      Firmware.FirmwareFiles firmware = Firmware.find(spec.architecture(),
+          QemuBinaries.searchPathProgram(spec.architecture()));
+      AtomicFiles.createPrivateDirectory(staging);
+      HomeLayout.VmFiles files = new HomeLayout.VmFiles(staging);
+      xray.qemuImg().createOverlay(files.disk(), HomeLayout.backingPath(spec.base()), "qcow2");
+      xray.qemuImg().convert(firmware.varsTemplate(), firmware.varsFormat(), files.vars(),
+          "qcow2");
+      VmConfig.write(files.config(), spec, Optional.empty());
+      try {
+        AtomicFiles.moveAtomically(staging, target);
+      } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
+        throw alreadyExists(spec.name());
+      }
+    } catch (IOException e) {
+      throw new XrayException("cannot create VM '" + spec.name() + "': " + e, e);
+    } finally {
+      deleteQuietly(staging);
+    }
+    log.info("created VM {} on base {} in {} ms", spec.name(), spec.base(),
+        (System.nanoTime() - startNanos) / 1_000_000);
+    return new LocalVm(xray, spec.name());
+  }
+
+  private void checkCreatable(VmSpec spec, Path target) throws IOException {
+    if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+      throw alreadyExists(spec.name());
+    }
+    if (!Files.exists(xray.layout().base(spec.base()))) {
+      throw LocalBases.notFound(spec.base());
+    }
+    if (spec.sshPort().isPresent()) {
+      int port = spec.sshPort().getAsInt();
+      for (Vm other : list()) {
+        Optional<VmSpec> otherSpec = readSpecQuietly(other);
+        if (otherSpec.isPresent() && otherSpec.get().sshPort().equals(spec.sshPort())) {
+          throw new AlreadyExistsException("ssh port " + port + " is already given to VM '"
+              + other.name() + "'; pick another --ssh-port");
+        }
+      }
+    }
+  }
+
+  private static AlreadyExistsException alreadyExists(String name) {
+    return new AlreadyExistsException("VM '" + name + "' already exists; pick another name or "
+        + "remove it with 'xray remove " + name + "'");
+  }
+
+  @Override
+  public List<Vm> list() {
+    List<Vm> vms = new ArrayList<>();
+    for (String name : names()) {
+      vms.add(new LocalVm(xray, name));
+    }
+    return vms;
+  }
+
+  /** Returns the names of VM folders that hold a vm.toml, sorted. */
+  List<String> names() {
+    List<String> names = new ArrayList<>();
+    try (DirectoryStream<Path> folders = Files.newDirectoryStream(xray.layout().vmsDirectory())) {
+      for (Path folder : folders) {
+        String name = folder.getFileName().toString();
+        if (Names.isValid(name) && Files.isRegularFile(folder.resolve("vm.toml"))) {
+          names.add(name);
+        }
+      }
+    } catch (IOException e) {
+      throw new XrayException("cannot list " + xray.layout().vmsDirectory() + ": " + e, e);
+    }
+    names.sort(null);
+    return names;
+  }
+
+  /** Returns the VMs whose overlay is backed by base {@code base}. */
+  List<String> namesUsingBase(String base) {
+    List<String> users = new ArrayList<>();
+    for (Vm vm : list()) {
+      Optional<VmSpec> spec = readSpecQuietly(vm);
+      // A VM whose config cannot be read might use the base, so it counts as a user.
+      if (spec.isEmpty() || spec.get().base().equals(base)) {
+        users.add(vm.name());
+      }
+    }
+    return users;
+  }
+
+  private static Optional<VmSpec> readSpecQuietly(Vm vm) {
+    try {
+      return Optional.of(vm.spec());
+    } catch (RuntimeException e) {
+      log.warn("cannot read the configuration of VM {}: {}", vm.name(), e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  @Override
+  public Optional<Vm> find(String name) {
+    Names.checkVmName(name);
+    if (!Files.isRegularFile(xray.layout().vmFiles(name).config())) {
+      return Optional.empty();
+    }
+    return Optional.of(new LocalVm(xray, name));
+  }
+
+  @Override
+  public Vm get(String name) {
+    return find(name).orElseThrow(() -> notFound(name));
+  }
+
+  static NotFoundException notFound(String name) {
+    return new NotFoundException("VM '" + name + "' not found; 'xray list' shows the VMs");
+  }
+
+  private static void deleteQuietly(Path folder) {
+    try {
+      AtomicFiles.deleteRecursively(folder);
+    } catch (IOException e) {
+      log.warn("cannot delete {}: {}", folder, e.getMessage());
+    }
+  }
+}

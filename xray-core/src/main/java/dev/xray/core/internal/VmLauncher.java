@@ -1,0 +1,226 @@
+package dev.xray.core.internal;
+
+import dev.xray.api.Accelerator;
+import dev.xray.api.Display;
+import dev.xray.api.HostException;
+import dev.xray.api.ImageException;
+import dev.xray.api.InvalidStateException;
+import dev.xray.api.QemuException;
+import dev.xray.api.VmSpec;
+import dev.xray.api.VmStatus;
+import dev.xray.qmp.QmpClient;
+import dev.xray.qmp.QmpException;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts a VM's QEMU: checks every precondition first, runs QEMU daemonized and paused, loads a
+ * pending live snapshot, resumes the vCPUs, and falls back from a KVM that fails to TCG. A start
+ * that fails at any step ends the QEMU it started, so no process is left behind.
+ */
+final class VmLauncher {
+  private static final Logger log = LoggerFactory.getLogger(VmLauncher.class);
+  private static final Duration QEMU_START_TIMEOUT = Duration.ofSeconds(60);
+  /** How long a KVM start is watched for QEMU's "KVM internal error" stop. */
+  private static final Duration KVM_WATCH = Duration.ofMillis(1500);
+  /** The longest unix socket path QEMU can bind, in bytes: sun_path minus the final NUL. */
+  private static final int MAX_SOCKET_PATH_LINUX = 107;
+  private static final int MAX_SOCKET_PATH_MACOS = 103;
+
+  private final LocalVm vm;
+  private final HomeLayout.VmFiles files;
+  private final String name;
+
+  VmLauncher(LocalVm vm) {
+    this.vm = vm;
+    this.files = vm.files();
+    this.name = vm.name();
+  }
+
+  /** Starts the VM; the caller holds the VM's lock. */
+  void launch(VmConfig.Contents config, Accelerator requested, Display display,
+      boolean explicit) {
+    long startNanos = System.nanoTime();
+    VmSpec spec = config.spec();
+    QemuProcess.Observation observation = QemuProcess.observe(files);
+    if (observation.state() == QemuProcess.PidState.ALIVE) {
+      throw new InvalidStateException("VM '" + name + "' is already running (pid "
+          + observation.pid().orElse(-1L) + ")", VmStatus.RUNNING);
+    }
+    vm.cleanRunFiles();
+    HostPlatform host = HostPlatform.current();
+    checkFiles(spec);
+    checkSocketPaths(host);
+    checkPortFree(spec);
+    HostPlatform.AcceleratorChoice choice = host.chooseAccelerator(spec.architecture(),
+        requested, explicit, System.getenv(HostPlatform.ACCEL_VARIABLE));
+    choice.warning().ifPresent(warning -> log.warn("{}", warning));
+    Path program = QemuBinaries.system(spec.architecture());
+    Firmware.FirmwareFiles firmware = Firmware.find(spec.architecture(), program);
+
+    Accelerator accelerator = choice.accelerator();
+    boolean kvmFailed = !boot(program, spec, accelerator, display, firmware, config);
+    if (kvmFailed) {
+      if (choice.forced()) {
+        throw new HostException("kvm cannot run VM '" + name + "' on this host: QEMU stopped "
+            + "with a KVM internal error (see " + files.qemuLog() + "); use --accel tcg");
+      }
+      log.warn("kvm failed to run VM {} (KVM internal error); starting it again with tcg, "
+          + "which is much slower. Set {}=tcg to skip kvm", name, HostPlatform.ACCEL_VARIABLE);
+      accelerator = Accelerator.TCG;
+      boot(program, spec, accelerator, display, firmware, config);
+    }
+    log.info("started VM {} ({}, pid {}) in {} ms", name, accelerator.qemuName(),
+        QemuProcess.observe(files).pid().orElse(-1L), (System.nanoTime() - startNanos)
+            / 1_000_000);
+  }
+
+  /**
+   * Runs QEMU once. Returns false when KVM stopped the guest with an internal error; QEMU is then
+   * already ended.
+   */
+  private boolean boot(Path program, VmSpec spec, Accelerator accelerator, Display display,
+      Firmware.FirmwareFiles firmware, VmConfig.Contents config) {
+    try {
+      Files.deleteIfExists(files.serialLog());
+      Files.deleteIfExists(files.qemuLog());
+    } catch (IOException e) {
+      throw new QemuException("cannot reset the logs of VM '" + name + "': " + e, e);
+    }
+    List<String> command =
+        QemuCommandLine.build(program, spec, accelerator, display, firmware, files);
+    log.debug("QEMU command line of VM {}: {}", name, command);
+    ProcessRunner.Result result;
+    try {
+      result = ProcessRunner.run(command, files.directory(), QEMU_START_TIMEOUT);
+    } catch (IOException e) {
+      throw new HostException("cannot run " + program + ": " + e.getMessage(), e);
+    }
+    if (!result.succeeded()) {
+      vm.killLocked();
+      List<String> stderr = result.stderrTail(4000).lines().toList();
+      throw new QemuException("QEMU failed to start VM '" + name + "': "
+          + firstError(stderr), stderr, null);
+    }
+    try {
+      return resume(accelerator, config);
+    } catch (RuntimeException e) {
+      vm.killLocked();
+      throw e;
+    }
+  }
+
+  private boolean resume(Accelerator accelerator, VmConfig.Contents config) {
+    if (QemuProcess.observe(files).state() != QemuProcess.PidState.ALIVE) {
+      throw new QemuException("QEMU exited right after starting VM '" + name + "'",
+          SerialLog.tail(files.qemuLog(), 15), null);
+    }
+    try (QmpClient qmp = vm.connectMonitor()) {
+      log.debug("VM {} runs QEMU {}", name, qmp.greeting().version());
+      if (config.resumeSnapshot().isPresent()) {
+        loadResumeSnapshot(qmp, config);
+      }
+      qmp.cont();
+      if (accelerator == Accelerator.KVM && stoppedByKvm(qmp)) {
+        vm.killLocked();
+        return false;
+      }
+      return true;
+    } catch (QmpException e) {
+      throw new QemuException("the monitor of VM '" + name + "' failed during start: "
+          + e.getMessage(), SerialLog.tail(files.qemuLog(), 15), e);
+    }
+  }
+
+  private void loadResumeSnapshot(QmpClient qmp, VmConfig.Contents config)
+      throws QmpException {
+    String tag = config.resumeSnapshot().get();
+    try {
+      VmConfig.write(files.config(), config.spec(), Optional.empty());
+    } catch (IOException e) {
+      throw new QemuException("cannot update " + files.config() + ": " + e, e);
+    }
+    try {
+      qmp.snapshotLoad(tag, QemuCommandLine.DISK_NODE, QemuCommandLine.snapshotNodes(),
+          LocalSnapshots.JOB_TIMEOUT);
+      log.info("VM {} resumed the RAM state of snapshot {}", name, tag);
+    } catch (QmpException e) {
+      throw new QemuException("cannot resume VM '" + name + "' from live snapshot '" + tag
+          + "': " + e.getMessage() + "; the next start boots the reverted disk instead", e);
+    }
+  }
+
+  private boolean stoppedByKvm(QmpClient qmp) throws QmpException {
+    long deadline = System.nanoTime() + KVM_WATCH.toNanos();
+    while (System.nanoTime() < deadline) {
+      if ("internal-error".equals(qmp.queryStatus().status())) {
+        return true;
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return false;
+  }
+
+  private void checkFiles(VmSpec spec) {
+    for (Path file : List.of(files.disk(), files.vars())) {
+      if (!Files.isRegularFile(file)) {
+        throw new ImageException("VM '" + name + "' is damaged: " + file + " is missing; "
+            + "remove the VM with 'xray remove " + name + " --force' and create it again");
+      }
+    }
+    Path base = files.directory().resolve(HomeLayout.backingPath(spec.base())).normalize();
+    if (!Files.exists(base)) {
+      String link = Files.isSymbolicLink(base) ? " (a link whose target is gone)" : "";
+      throw new ImageException("base image '" + spec.base() + "' of VM '" + name
+          + "' is missing: " + base + link + "; import it again with 'xray base import FILE "
+          + "--name " + spec.base() + "'");
+    }
+  }
+
+  private void checkSocketPaths(HostPlatform host) {
+    int max = host.os() == HostPlatform.Os.MACOS ? MAX_SOCKET_PATH_MACOS : MAX_SOCKET_PATH_LINUX;
+    for (Path socket : List.of(files.qmpSocket(), files.consoleSocket())) {
+      int length = socket.toString().getBytes(StandardCharsets.UTF_8).length;
+      if (length > max) {
+        throw new HostException("the socket path " + socket + " is " + length + " bytes, more"
+            + " than the " + max + " a unix socket allows; set XRAY_HOME to a shorter path");
+      }
+    }
+  }
+
+  private void checkPortFree(VmSpec spec) {
+    if (spec.sshPort().isEmpty()) {
+      return;
+    }
+    int port = spec.sshPort().getAsInt();
+    try (ServerSocket probe = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+      probe.setReuseAddress(true);
+    } catch (IOException e) {
+      throw new HostException("port " + port + " on 127.0.0.1, the SSH forward of VM '" + name
+          + "', is already in use; stop the program that holds it");
+    }
+  }
+
+  private static String firstError(List<String> stderr) {
+    for (String line : stderr) {
+      if (!line.isBlank() && !line.contains("warning:")) {
+        return line.replaceFirst("^qemu-system-[a-z0-9_]+: ", "");
+      }
+    }
+    return stderr.isEmpty() ? "QEMU exited without a message" : String.join(" ", stderr);
+  }
+}

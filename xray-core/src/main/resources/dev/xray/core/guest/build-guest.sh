@@ -1,0 +1,698 @@
+#!/usr/bin/env bash
+# Builds the xray test guest: a qcow2 disk that boots by UEFI from the disk alone.
+#
+# Usage: build-guest.sh [--arch x86_64] [--cache-dir DIR]
+#
+# The disk (64 MiB virtual size, GPT) has two partitions:
+#   1. an EFI system partition (FAT16) whose \EFI\BOOT\BOOTX64.EFI is a unified
+#      kernel image: systemd-stub + Debian cloud kernel + busybox initramfs + command line
+#   2. "scratch", an empty Linux data partition over the rest of the disk
+# The guest prints GUEST-READY on ttyS0, then runs a root shell there with the
+# prompt "guest# " and terminal echo off. The ACPI power button powers it off.
+#
+# Guest content comes from Debian packages that are downloaded with
+# apt-get download and unpacked with dpkg-deb. Nothing is installed or mounted,
+# so the script runs without root.
+#
+# Output: the absolute path of the image, as the last line of stdout. Progress
+# and errors go to stderr. Two builds with the same packages and the same host
+# tools (mtools, dosfstools, binutils, qemu-img) give identical bytes.
+# Cache: DIR/<key>/guest-x86_64.qcow2, where <key> is a sha256 of this script's
+# bytes and the names and versions of the packages in the image. A run whose
+# key exists returns the cached path without building. Downloaded packages are
+# kept in DIR/debs.
+# Default DIR: ${XDG_CACHE_HOME:-$HOME/.cache}/xray/guest
+#
+# Exit status: 0 success, 1 build failed, 2 invalid arguments or unsupported
+# architecture, 3 a required tool is missing.
+
+set -euo pipefail
+umask 022
+export LC_ALL=C
+# mkfs.fat and sfdisk are in /usr/sbin, which is often not on a normal user's PATH.
+export PATH="$PATH:/usr/sbin:/sbin"
+
+readonly PROGRAM="build-guest.sh"
+readonly DISK_MIB=64
+readonly KERNEL_CMDLINE="console=ttyS0,115200 panic=-1 loglevel=4"
+readonly META_KERNEL_PACKAGE="linux-image-cloud-amd64"
+readonly BUSYBOX_PACKAGE="busybox-static"
+readonly STUB_PACKAGE="systemd-boot-efi"
+readonly STUB_PATH="./usr/lib/systemd/boot/efi/linuxx64.efi.stub"
+
+# Every timestamp written into the image (cpio entries, FAT entries) is this
+# instant, 2024-01-01T00:00:00Z, so the time of the build does not change the image.
+export SOURCE_DATE_EPOCH=1704067200
+
+# Fixed identifiers, so that two builds give the same bytes.
+readonly DISK_GUID="2ECEECF1-2732-48A4-9C3B-4B5D2E2CD86B"
+readonly ESP_PARTITION_GUID="8D9CE00A-885C-4933-A6C5-44C68F332718"
+readonly SCRATCH_PARTITION_GUID="2BA4CA31-EDCF-4144-B58C-FE955FD4E060"
+readonly ESP_VOLUME_ID="58524159"
+readonly ESP_TYPE_GUID="C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
+readonly LINUX_DATA_TYPE_GUID="0FC63DAF-8483-4772-8E79-3D69D8477DE4"
+
+# Kernel modules for the initramfs, in load order (each line: name, then
+# "required" or "optional"). busybox insmod does not resolve dependencies, so a
+# module comes after the modules it needs. A required module that is built into
+# the kernel is skipped. Optional ones are taken only where the kernel ships them
+# as modules. The virtio_pci_*_dev helpers are separate modules only in newer
+# kernels (6.1 has both), and virtio_net with its failover helpers gives a virtio
+# NIC a driver.
+readonly MODULES="
+button required
+evdev required
+virtio_ring required
+virtio required
+virtio_pci_legacy_dev optional
+virtio_pci_modern_dev optional
+virtio_pci required
+virtio_blk required
+failover optional
+net_failover optional
+virtio_net optional
+"
+
+log() {
+    printf '%s: %s\n' "$PROGRAM" "$*" >&2
+}
+
+die() {
+    log "error: $*"
+    exit 1
+}
+
+usage() {
+    cat >&2 <<EOF
+Usage: $PROGRAM [--arch x86_64] [--cache-dir DIR]
+
+Builds the xray test guest image (UEFI, qcow2) from Debian packages and prints
+its absolute path as the last line of stdout.
+
+  --arch ARCH       guest architecture; only x86_64 is supported (default x86_64)
+  --cache-dir DIR   folder for built images and downloaded packages
+                    (default \${XDG_CACHE_HOME:-\$HOME/.cache}/xray/guest)
+  -h, --help        print this help
+EOF
+}
+
+arch="x86_64"
+cache_dir=""
+
+parse_args() {
+    while [ "$#" -gt 0 ]; do
+        case "$1" in
+            --arch)
+                [ "$#" -ge 2 ] || { log "error: --arch needs a value"; usage; exit 2; }
+                arch="$2"
+                shift 2
+                ;;
+            --arch=*)
+                arch="${1#--arch=}"
+                shift
+                ;;
+            --cache-dir)
+                [ "$#" -ge 2 ] || { log "error: --cache-dir needs a value"; usage; exit 2; }
+                cache_dir="$2"
+                shift 2
+                ;;
+            --cache-dir=*)
+                cache_dir="${1#--cache-dir=}"
+                shift
+                ;;
+            -h | --help)
+                usage
+                exit 0
+                ;;
+            *)
+                log "error: unknown argument: $1"
+                usage
+                exit 2
+                ;;
+        esac
+    done
+
+    case "$arch" in
+        x86_64 | amd64)
+            arch="x86_64"
+            ;;
+        aarch64 | arm64)
+            # NOTE: an arm64 build needs aarch64-linux-gnu-objcopy (the host
+            # objcopy rejects linuxaa64.efi.stub) and the arm64 apt lists.
+            log "error: --arch $arch is not supported yet. Use --arch x86_64"
+            exit 2
+            ;;
+        *)
+            log "error: invalid --arch value: $arch (expected x86_64)"
+            exit 2
+            ;;
+    esac
+
+    if [ -z "$cache_dir" ]; then
+        if [ -n "${XDG_CACHE_HOME:-}" ]; then
+            cache_dir="$XDG_CACHE_HOME/xray/guest"
+        elif [ -n "${HOME:-}" ]; then
+            cache_dir="$HOME/.cache/xray/guest"
+        else
+            log "error: neither XDG_CACHE_HOME nor HOME is set. Pass --cache-dir DIR"
+            exit 2
+        fi
+    fi
+}
+
+# Reports every missing tool with the Debian package that provides it, then exits 3.
+check_tools() {
+    local missing=0
+    local entry tool package
+    for entry in \
+        apt-get:apt apt-cache:apt dpkg-deb:dpkg tar:tar \
+        mkfs.fat:dosfstools mmd:mtools mcopy:mtools sfdisk:fdisk \
+        cpio:cpio gzip:gzip objcopy:binutils objdump:binutils \
+        qemu-img:qemu-utils sha256sum:coreutils truncate:coreutils \
+        od:coreutils dd:coreutils mktemp:coreutils find:findutils; do
+        tool="${entry%%:*}"
+        package="${entry#*:}"
+        if ! command -v "$tool" >/dev/null 2>&1; then
+            log "missing tool: $tool (Debian package: $package)"
+            missing=1
+        fi
+    done
+    if [ "$missing" -ne 0 ]; then
+        log "install the packages above, or import a cloud image instead: xray base import FILE --name NAME"
+        exit 3
+    fi
+}
+
+# Names and versions of the packages that go into the image, set by resolve_packages.
+kernel_package=""
+kernel_version=""
+busybox_version=""
+stub_version=""
+
+# Resolves the three packages to their candidate versions with one apt-cache call,
+# because each apt call rebuilds the package cache in memory where apt keeps no
+# pkgcache.bin (about 0.35 s per call, measured in a Debian 12 container). The
+# kernel meta package depends on one versioned image package, such as
+# "linux-image-6.1.0-57-cloud-amd64 (= 6.1.192-3)".
+resolve_packages() {
+    local output line field value package="" version="" depends=""
+    if ! output="$(apt-cache -o APT::Architecture=amd64 show --no-all-versions \
+        "$META_KERNEL_PACKAGE" "$BUSYBOX_PACKAGE" "$STUB_PACKAGE" 2>&1)"; then
+        log "$output"
+        die "apt-cache found no candidate for $META_KERNEL_PACKAGE, $BUSYBOX_PACKAGE or $STUB_PACKAGE. Run 'apt-get update' as root and retry"
+    fi
+
+    # A blank line ends each record, and the appended newline ends the last one.
+    while IFS= read -r line; do
+        if [ -z "$line" ]; then
+            case "$package" in
+                "$META_KERNEL_PACKAGE") parse_kernel_dependency "$depends" ;;
+                "$BUSYBOX_PACKAGE") busybox_version="$version" ;;
+                "$STUB_PACKAGE") stub_version="$version" ;;
+            esac
+            package=""
+            version=""
+            depends=""
+            continue
+        fi
+        field="${line%%:*}"
+        value="${line#*: }"
+        case "$field" in
+            Package) package="$value" ;;
+            Version) version="$value" ;;
+            Depends) depends="$value" ;;
+        esac
+    done <<<"$output"$'\n'
+
+    [ -n "$kernel_package" ] || die "no linux-image-* dependency found in $META_KERNEL_PACKAGE"
+    [ -n "$busybox_version" ] || die "no candidate version for $BUSYBOX_PACKAGE"
+    [ -n "$stub_version" ] || die "no candidate version for $STUB_PACKAGE"
+
+    if [ -z "$kernel_version" ]; then
+        # The meta package does not pin the version, so ask for the image package's candidate.
+        kernel_version="$(apt-cache -o APT::Architecture=amd64 show --no-all-versions "$kernel_package" |
+            sed -n 's/^Version: //p' | head -n 1)"
+        [ -n "$kernel_version" ] || die "no candidate version for $kernel_package"
+    fi
+}
+
+# Takes the first dependency of the kernel meta package, for example
+# "linux-image-6.1.0-57-cloud-amd64 (= 6.1.192-3)", and sets kernel_package and kernel_version.
+parse_kernel_dependency() {
+    local first="${1%%,*}"
+    first="${first%%|*}"
+    first="${first#"${first%%[! ]*}"}"
+    kernel_package="${first%% *}"
+    case "$first" in
+        *"(= "*")"*)
+            kernel_version="${first#*(= }"
+            kernel_version="${kernel_version%%)*}"
+            ;;
+    esac
+    case "$kernel_package" in
+        linux-image-*) ;;
+        *) kernel_package="" ;;
+    esac
+}
+
+# Prints the cache key: the sha256 (first 32 hex digits) of this script's bytes
+# followed by the package list.
+compute_cache_key() {
+    local script="${BASH_SOURCE[0]}"
+    [ -f "$script" ] && [ -r "$script" ] || die "cannot read the script file '$script'. Run the script from a file, not from standard input"
+    local digest
+    digest="$({
+        cat -- "$script"
+        printf 'arch %s\n' "$arch"
+        package_list
+    } | sha256sum)"
+    printf '%s\n' "${digest:0:32}"
+}
+
+package_list() {
+    printf '%s=%s\n' \
+        "$kernel_package" "$kernel_version" \
+        "$BUSYBOX_PACKAGE" "$busybox_version" \
+        "$STUB_PACKAGE" "$stub_version"
+}
+
+package_summary() {
+    package_list | paste -s -d ' ' -
+}
+
+work=""
+
+cleanup() {
+    if [ -n "$work" ] && [ -d "$work" ]; then
+        rm -rf -- "$work"
+    fi
+}
+
+# Places the three .deb files in $cache_dir/debs and sets kernel_deb, busybox_deb
+# and stub_deb. A cached file is used only when its sha256 matches the archive's.
+kernel_deb=""
+busybox_deb=""
+stub_deb=""
+
+fetch_debs() {
+    local deb_dir="$cache_dir/debs"
+    local download_dir="$work/download"
+    mkdir -p -- "$deb_dir" "$download_dir"
+
+    local uris
+    uris="$(apt-get -o APT::Architecture=amd64 download --print-uris \
+        "$kernel_package=$kernel_version" \
+        "$BUSYBOX_PACKAGE=$busybox_version" \
+        "$STUB_PACKAGE=$stub_version")" ||
+        die "apt-get download --print-uris failed for $(package_summary)"
+
+    local uri file size hash
+    local wanted=()
+    while read -r uri file size hash; do
+        [ -n "$file" ] || continue
+        case "$hash" in
+            SHA256:*) hash="${hash#SHA256:}" ;;
+            *) die "apt-get gave no SHA256 for $file (got '$hash')" ;;
+        esac
+        if [ -f "$deb_dir/$file" ] && [ "$(sha256_of "$deb_dir/$file")" = "$hash" ]; then
+            log "using cached $file"
+        else
+            wanted+=("$file $hash")
+        fi
+        case "$file" in
+            "${kernel_package}_"*) kernel_deb="$deb_dir/$file" ;;
+            "${BUSYBOX_PACKAGE}_"*) busybox_deb="$deb_dir/$file" ;;
+            "${STUB_PACKAGE}_"*) stub_deb="$deb_dir/$file" ;;
+        esac
+    done <<<"$uris"
+
+    [ -n "$kernel_deb" ] && [ -n "$busybox_deb" ] && [ -n "$stub_deb" ] ||
+        die "apt-get download --print-uris did not list all packages: $uris"
+
+    if [ "${#wanted[@]}" -gt 0 ]; then
+        log "downloading $(package_summary)"
+        # apt-get download names each file as --print-uris does.
+        (cd -- "$download_dir" && apt-get -o APT::Architecture=amd64 download \
+            "$kernel_package=$kernel_version" \
+            "$BUSYBOX_PACKAGE=$busybox_version" \
+            "$STUB_PACKAGE=$stub_version" >&2) ||
+            die "apt-get download failed for $(package_summary)"
+        local item
+        for item in "${wanted[@]}"; do
+            file="${item% *}"
+            hash="${item#* }"
+            [ -f "$download_dir/$file" ] || die "apt-get download did not write $file"
+            [ "$(sha256_of "$download_dir/$file")" = "$hash" ] ||
+                die "sha256 of the downloaded $file does not match the archive's $hash"
+            # A rename within one file system is atomic, so a concurrent reader sees
+            # either the old complete file or the new one.
+            mv -f -- "$download_dir/$file" "$deb_dir/$file"
+        done
+    fi
+}
+
+sha256_of() {
+    local line
+    line="$(sha256sum -- "$1")"
+    printf '%s\n' "${line%% *}"
+}
+
+# Unpacks busybox, the UEFI stub, the kernel and the selected modules into $work/extract.
+extract_packages() {
+    local extract="$work/extract"
+    mkdir -p -- "$extract/busybox" "$extract/stub" "$extract/kernel"
+
+    dpkg-deb -x "$busybox_deb" "$extract/busybox"
+    dpkg-deb --fsys-tarfile "$stub_deb" | tar -x -f - -C "$extract/stub" "$STUB_PATH"
+
+    # The package unpacks to about 100 MB (Installed-Size of the 6.1 cloud kernel),
+    # so take only vmlinuz, modules.builtin and the listed modules, by exact member name.
+    local listing
+    listing="$(dpkg-deb --fsys-tarfile "$kernel_deb" | tar -t -f -)"
+    local vmlinuz builtin
+    vmlinuz="$(grep -E '^\./boot/vmlinuz-' <<<"$listing" | head -n 1)" ||
+        die "no boot/vmlinuz-* found in $kernel_deb"
+    builtin="$(grep -E '^\./lib/modules/[^/]+/modules\.builtin$' <<<"$listing" | head -n 1)" || builtin=""
+
+    local members=("$vmlinuz")
+    [ -z "$builtin" ] || members+=("$builtin")
+
+    local name need path
+    selected_modules=()
+    while read -r name need; do
+        [ -n "$name" ] || continue
+        path="$(grep -E "^\./lib/modules/[^/]+/kernel/.*/${name}\.ko\$" <<<"$listing" | head -n 1)" || path=""
+        if [ -n "$path" ]; then
+            members+=("$path")
+            selected_modules+=("$path")
+        elif [ "$need" = "optional" ]; then
+            log "module $name is not in $kernel_package; skipped"
+        else
+            # Whether it is built in is known only after modules.builtin is extracted.
+            selected_modules+=("builtin:$name")
+        fi
+    done <<<"$MODULES"
+
+    dpkg-deb --fsys-tarfile "$kernel_deb" | tar -x -f - -C "$extract/kernel" "${members[@]}"
+
+    kernel_image="$extract/kernel/${vmlinuz#./}"
+    kernel_release="${vmlinuz#./boot/vmlinuz-}"
+
+    local module
+    for module in "${selected_modules[@]}"; do
+        case "$module" in
+            builtin:*)
+                name="${module#builtin:}"
+                if [ -n "$builtin" ] && grep -qE "/${name}\.ko\$" "$extract/kernel/${builtin#./}"; then
+                    log "module $name is built into the kernel"
+                else
+                    die "module $name not found in $kernel_package, neither as a .ko file nor in modules.builtin"
+                fi
+                ;;
+        esac
+    done
+}
+
+selected_modules=()
+kernel_image=""
+kernel_release=""
+
+# Writes the initramfs tree: busybox, /init, the init configuration and the modules.
+make_initramfs_tree() {
+    local root="$1"
+    mkdir -p -- "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,run,tmp,root,var/log,lib/modules,etc/acpi/PWRF}
+    chmod 1777 "$root/tmp"
+    chmod 0700 "$root/root"
+    ln -s ../run "$root/var/run"
+    cp -- "$work/extract/busybox/bin/busybox" "$root/bin/busybox"
+    chmod 0755 "$root/bin/busybox"
+
+    # The numeric prefix keeps the load order when /init loads /lib/modules/*.ko.
+    local index=10 module
+    for module in "${selected_modules[@]}"; do
+        case "$module" in
+            builtin:*) continue ;;
+        esac
+        cp -- "$work/extract/kernel/${module#./}" "$root/lib/modules/$index-$(basename -- "$module")"
+        index=$((index + 1))
+    done
+
+    # The kernel starts /init with no open file descriptors, because the
+    # initramfs contains no /dev/console (making device nodes needs root).
+    cat >"$root/init" <<'EOF'
+#!/bin/busybox sh
+/bin/busybox mount -t proc proc /proc
+# --install needs /proc/self/exe to name the link target.
+/bin/busybox --install -s
+export PATH=/sbin:/bin:/usr/sbin:/usr/bin
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+exec </dev/console >/dev/console 2>&1
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+mount -t tmpfs -o mode=755 tmpfs /run
+# Keep kernel messages off the console, which the host reads as command output.
+dmesg -n 1
+for module in /lib/modules/*.ko; do
+    insmod "$module" || echo "init: insmod $module failed"
+done
+hostname guest
+ip link set lo up
+exec /sbin/init
+EOF
+
+    cat >"$root/etc/inittab" <<'EOF'
+::respawn:/sbin/acpid -d
+ttyS0::respawn:-/bin/sh
+::shutdown:/bin/sync
+EOF
+
+    # busybox acpid maps the power button (KEY_POWER) to this path under /etc/acpi.
+    # acpid runs a plain executable file there directly, but a directory through run-parts.
+    cat >"$root/etc/acpi/PWRF/00000080" <<'EOF'
+#!/bin/sh
+echo "GUEST-POWERBUTTON: powering off"
+sync
+poweroff
+EOF
+
+    cat >"$root/etc/profile" <<'EOF'
+export PATH=/sbin:/bin:/usr/sbin:/usr/bin
+export HOME=/root
+PS1='guest# '
+cd "$HOME"
+case "$(tty)" in
+    /dev/ttyS*)
+        # With echo off the host reads only command output, and ash skips line editing.
+        stty -echo
+        # Wait (at most 2 s) until acpid has opened the input devices, so that a
+        # power button press right after GUEST-READY is not lost.
+        acpid_ready() {
+            for pid in $(pidof acpid); do
+                ls -l "/proc/$pid/fd" 2>/dev/null | grep -q /dev/input/event && return 0
+            done
+            return 1
+        }
+        tries=0
+        until acpid_ready || [ "$tries" -ge 200 ]; do
+            usleep 10000
+            tries=$((tries + 1))
+        done
+        unset -f acpid_ready
+        unset tries pid
+        echo GUEST-READY
+        ;;
+esac
+EOF
+
+    chmod 0755 "$root/init" "$root/etc/acpi/PWRF/00000080"
+    chmod 0644 "$root/etc/inittab" "$root/etc/profile"
+}
+
+# Packs the tree as a gzip-compressed newc cpio archive with fixed owners and times.
+pack_initramfs() {
+    local root="$1" output="$2"
+    find "$root" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+    (cd -- "$root" && find . -print0 | sort -z |
+        cpio --quiet --null -o -H newc -R 0:0 --reproducible) | gzip -9 -n >"$output"
+}
+
+# Prints the smallest multiple of $2 that is at least $1.
+align_up() {
+    printf '%s\n' $((($1 + $2 - 1) / $2 * $2))
+}
+
+# Builds the unified kernel image: the stub with .osrel, .cmdline, .initrd and
+# .linux sections added after its last section, each at a page-aligned address.
+# .linux is last, as in systemd's ukify.
+make_uki() {
+    local initrd="$1" output="$2"
+    local stub="$work/extract/stub/${STUB_PATH#./}"
+    local uki_dir="$work/uki"
+    mkdir -p -- "$uki_dir"
+
+    printf 'NAME="xray test guest"\nID=xray-guest\nVERSION_ID="%s"\nPRETTY_NAME="xray test guest (Linux %s)"\n' \
+        "$kernel_release" "$kernel_release" >"$uki_dir/osrel"
+    printf '%s' "$KERNEL_CMDLINE" >"$uki_dir/cmdline"
+
+    # End of the stub's last section, from objdump -h rows:
+    # "Idx Name Size VMA LMA FileOffset Align" with hexadecimal Size and VMA.
+    local stub_end=0 idx section size vma rest end
+    while read -r idx section size vma rest; do
+        case "$idx" in
+            [0-9]*) ;;
+            *) continue ;;
+        esac
+        end=$((16#$vma + 16#$size))
+        [ "$end" -le "$stub_end" ] || stub_end="$end"
+    done < <(objdump -h "$stub")
+    [ "$stub_end" -gt 0 ] || die "objdump -h found no sections in $stub"
+
+    local page=4096
+    local address
+    address="$(align_up "$stub_end" "$page")"
+    local args=()
+    local name file
+    for name in osrel cmdline initrd linux; do
+        case "$name" in
+            initrd) file="$initrd" ;;
+            linux) file="$kernel_image" ;;
+            *) file="$uki_dir/$name" ;;
+        esac
+        args+=(--add-section ".$name=$file" --change-section-vma ".$name=$(printf '0x%x' "$address")")
+        address="$(align_up $((address + $(stat -c %s -- "$file"))) "$page")"
+    done
+    objcopy "${args[@]}" "$stub" "$output"
+
+    # objcopy (binutils 2.40) writes the current time into TimeDateStamp (PE
+    # header + 8) and ignores SOURCE_DATE_EPOCH, so that field is zeroed. It also
+    # computes CheckSum (PE header + 88) over the time. That field is zeroed too,
+    # because the UEFI image loader does not check it (OVMF boots the zeroed image).
+    local pe_offset
+    pe_offset="$(read_u32_le "$output" 60)"
+    [ "$(od -An -t x1 -j "$pe_offset" -N 4 -- "$output" | tr -d ' \n')" = "50450000" ] ||
+        die "invalid PE file $output: no PE signature at offset $pe_offset"
+    dd if=/dev/zero of="$output" bs=1 seek=$((pe_offset + 8)) count=4 conv=notrunc status=none
+    dd if=/dev/zero of="$output" bs=1 seek=$((pe_offset + 88)) count=4 conv=notrunc status=none
+}
+
+read_u32_le() {
+    local b0 b1 b2 b3
+    read -r b0 b1 b2 b3 < <(od -An -t u1 -j "$2" -N 4 -- "$1")
+    printf '%s\n' $((b0 + (b1 << 8) + (b2 << 16) + (b3 << 24)))
+}
+
+# Builds the FAT16 image of the EFI system partition with BOOTX64.EFI in it.
+# Its size is the content plus 10 % plus 4 MiB, rounded up to 4 MiB.
+make_esp() {
+    local uki="$1" output="$2"
+    local mib=$((1024 * 1024))
+    local uki_size need esp_mib
+    uki_size="$(stat -c %s -- "$uki")"
+    need=$((uki_size + uki_size / 10 + 4 * mib))
+    esp_mib=$(($(align_up "$need" $((4 * mib))) / mib))
+
+    # -h 2048: hidden sectors, the partition's start sector on the disk.
+    # --invariant also fixes the volume ID, so -i comes after it to override that.
+    mkfs.fat -C -F 16 --invariant -n GUESTESP -i "$ESP_VOLUME_ID" -h 2048 \
+        "$output" $((esp_mib * 1024)) >/dev/null
+    # An empty MTOOLSRC keeps a user's mtools configuration out of the build.
+    # mmd takes directory times from SOURCE_DATE_EPOCH, and mcopy -m copies the file's mtime.
+    touch -d "@$SOURCE_DATE_EPOCH" "$uki"
+    MTOOLSRC=/dev/null MTOOLS_SKIP_CHECK=1 mmd -i "$output" ::/EFI ::/EFI/BOOT
+    MTOOLSRC=/dev/null MTOOLS_SKIP_CHECK=1 mcopy -m -i "$output" "$uki" ::/EFI/BOOT/BOOTX64.EFI
+    printf '%s\n' "$esp_mib"
+}
+
+# Writes the GPT disk with the ESP at 1 MiB and "scratch" over the rest, then converts it to qcow2.
+make_disk() {
+    local esp="$1" esp_mib="$2" output="$3"
+    local raw="$work/disk.raw"
+    truncate -s "${DISK_MIB}M" "$raw"
+    local esp_start=2048
+    local esp_sectors=$((esp_mib * 2048))
+    local scratch_start=$((esp_start + esp_sectors))
+    [ $((scratch_start + 2048 + 34)) -le $((DISK_MIB * 2048)) ] ||
+        die "the EFI system partition ($esp_mib MiB) leaves no room for scratch on a $DISK_MIB MiB disk"
+
+    sfdisk --quiet --no-reread --no-tell-kernel --wipe never "$raw" >&2 <<EOF
+label: gpt
+label-id: $DISK_GUID
+unit: sectors
+sector-size: 512
+start=$esp_start, size=$esp_sectors, type=$ESP_TYPE_GUID, uuid=$ESP_PARTITION_GUID, name="EFI system partition"
+start=$scratch_start, type=$LINUX_DATA_TYPE_GUID, uuid=$SCRATCH_PARTITION_GUID, name="scratch"
+EOF
+    dd if="$esp" of="$raw" bs=512 seek="$esp_start" conv=notrunc status=none
+    qemu-img convert -q -f raw -O qcow2 "$raw" "$output"
+}
+
+build_image() {
+    local output_dir="$1"
+    local image="$output_dir/guest-$arch.qcow2"
+
+    fetch_debs
+    log "unpacking packages"
+    extract_packages
+
+    log "building the initramfs (kernel $kernel_release)"
+    make_initramfs_tree "$work/initramfs"
+    pack_initramfs "$work/initramfs" "$work/initrd.img"
+
+    log "building the unified kernel image"
+    make_uki "$work/initrd.img" "$work/BOOTX64.EFI"
+
+    log "building the disk"
+    local esp_mib
+    esp_mib="$(make_esp "$work/BOOTX64.EFI" "$work/esp.img")"
+    make_disk "$work/esp.img" "$esp_mib" "$image"
+    # The image is a read-only base for per-VM overlays.
+    chmod 0444 "$image"
+    package_list >"$output_dir/packages.txt"
+}
+
+main() {
+    parse_args "$@"
+    check_tools
+    resolve_packages
+
+    mkdir -p -- "$cache_dir"
+    cache_dir="$(cd -- "$cache_dir" && pwd -P)"
+    local key
+    key="$(compute_cache_key)"
+    local final_dir="$cache_dir/$key"
+    local image_name="guest-$arch.qcow2"
+
+    # The key folder appears only by the atomic rename below, so an image there is complete.
+    if [ -f "$final_dir/$image_name" ]; then
+        printf '%s\n' "$final_dir/$image_name"
+        return 0
+    fi
+
+    trap cleanup EXIT
+    trap 'exit 129' HUP
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+
+    # Remove work folders of builds that were killed (a build takes seconds, so
+    # one older than an hour is not running any more).
+    find "$cache_dir" -mindepth 1 -maxdepth 1 -name '.build-*' -mmin +60 -exec rm -rf -- {} + 2>/dev/null || true
+
+    # The work folder is inside the cache folder, so the rename below stays on one file system.
+    work="$(mktemp -d "$cache_dir/.build-XXXXXXXX")"
+    log "building $image_name from $(package_summary) in $work"
+    mkdir -p -- "$work/out"
+    build_image "$work/out"
+
+    # mv -T renames the folder itself, and it fails when a concurrent run has already
+    # published the same key. That run's image has the same content and is used.
+    if ! mv -T -- "$work/out" "$final_dir" 2>/dev/null; then
+        [ -f "$final_dir/$image_name" ] || die "failed to move $work/out to $final_dir"
+        log "a concurrent run has already built $final_dir"
+    fi
+    log "built $final_dir/$image_name"
+    printf '%s\n' "$final_dir/$image_name"
+}
+
+main "$@"
