@@ -96,7 +96,11 @@ final class StartCommand implements Callable<Integer> {
       }
       Thread.sleep(100);
     }
-    Runtime.getRuntime().removeShutdownHook(stopper);
+    try {
+      Runtime.getRuntime().removeShutdownHook(stopper);
+    } catch (IllegalStateException e) {
+      // The JVM is shutting down because of Ctrl+C, and the hook is stopping the VM.
+    }
     out.printf("%nVM %s stopped%n", name);
     return 0;
   }

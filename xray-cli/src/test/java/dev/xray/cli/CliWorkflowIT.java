@@ -150,6 +150,31 @@ class CliWorkflowIT {
     assertThat(succeed("list").stdout()).contains("No VMs");
   }
 
+  @Test
+  void foregroundStartStopsVmOnSigterm() throws Exception {
+    succeed("base", "import", image.toString(), "--name", "tiny", "--link");
+    succeed("create", "fg", "--base", "tiny", "--memory", "256", "--cpus", "1");
+    ProcessBuilder builder = new ProcessBuilder(System.getProperty("xray.launcher"), "start",
+        "fg", "--foreground");
+    builder.environment().put("XRAY_HOME", home.toString());
+    builder.environment().put("XRAY_ACCEL", "tcg");
+    builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+    Path stdout = temp.resolve("foreground.txt");
+    builder.redirectOutput(stdout.toFile()).redirectErrorStream(true);
+    Process process = builder.start();
+    long deadline = System.nanoTime() + BOOT.toNanos();
+    while (!Files.readString(stdout).contains(TinyGuest.READY_LINE)) {
+      assertThat(process.isAlive()).as("xray start --foreground exited early: %s",
+          Files.readString(stdout)).isTrue();
+      assertThat(System.nanoTime()).as("ready line in foreground output").isLessThan(deadline);
+      Thread.sleep(100);
+    }
+    process.destroy();
+    assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("foreground xray exits").isTrue();
+    assertThat(Files.readString(stdout)).contains("GUEST-POWERBUTTON: powering off");
+    assertThat(succeed("list").stdout()).containsPattern("fg\\s+stopped");
+  }
+
   private void rejectsBadInput() throws Exception {
     Path notAnImage = temp.resolve("notes.txt");
     Files.writeString(notAnImage, "plain text, not a disk image\n".repeat(50));

@@ -7,6 +7,7 @@ import dev.xray.api.AlreadyExistsException;
 import dev.xray.api.ImageException;
 import dev.xray.api.InvalidStateException;
 import dev.xray.api.NotFoundException;
+import dev.xray.api.QemuException;
 import dev.xray.api.SerialConsole;
 import dev.xray.api.SnapshotInfo;
 import dev.xray.api.Vm;
@@ -145,6 +146,18 @@ class VmLifecycleIT {
     vm.remove();
     assertThat(xray.vms().list()).isEmpty();
     assertThat(temp.resolve("home/vms/busy")).doesNotExist();
+  }
+
+  @Test
+  void startReportsQemuErrorAndLeavesNoProcess() throws IOException {
+    Vm vm = createVm("broken");
+    Files.writeString(vm.directory().resolve("vars.qcow2"), "not a qcow2 image");
+    assertThatThrownBy(vm::start).isInstanceOf(QemuException.class)
+        .hasMessageContaining("QEMU failed to start VM 'broken'")
+        .hasMessageContaining("qcow2");
+    assertThat(vm.status()).isEqualTo(VmStatus.STOPPED);
+    assertThat(vm.directory().resolve("pid")).doesNotExist();
+    assertThat(vm.directory().resolve("qmp.sock")).doesNotExist();
   }
 
   @Test

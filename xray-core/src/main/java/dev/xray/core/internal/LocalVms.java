@@ -52,6 +52,7 @@ final class LocalVms implements Vms {
       xray.qemuImg().convert(firmware.varsTemplate(), firmware.varsFormat(), files.vars(),
           "qcow2");
       VmConfig.write(files.config(), spec, Optional.empty());
+      Files.createFile(files.lockFile());
       try {
         AtomicFiles.moveAtomically(staging, target);
       } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {

@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -107,9 +108,11 @@ final class VmLauncher {
     }
     if (!result.succeeded()) {
       vm.killLocked();
-      List<String> stderr = result.stderrTail(4000).lines().toList();
+      // With -D, QEMU writes its errors to qemu.log even before it daemonizes.
+      List<String> messages = new ArrayList<>(result.stderrTail(4000).lines().toList());
+      messages.addAll(SerialLog.tail(files.qemuLog(), 15));
       throw new QemuException("QEMU failed to start VM '" + name + "': "
-          + firstError(stderr), stderr, null);
+          + firstError(messages), messages, null);
     }
     try {
       return resume(accelerator, config);
