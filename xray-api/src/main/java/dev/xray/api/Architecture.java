@@ -36,7 +36,7 @@ public enum Architecture {
 
   /** Parses {@code x86_64} or {@code aarch64} (also {@code amd64} and {@code arm64}). */
   public static Architecture parse(String name) {
-    switch (name.toLowerCase(Locale.ROOT)) {
+    switch (name == null ? "" : name.toLowerCase(Locale.ROOT)) {
       case "x86_64":
       case "amd64":
         return X86_64;

@@ -9,8 +9,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -290,8 +288,8 @@ final class QmpSession {
   // Reader thread.
 
   private void readLoop() {
-    try (JsonParser parser =
-        mapper.createParser(new InputStreamReader(transport.input(), StandardCharsets.UTF_8))) {
+    // A byte-based parser decodes UTF-8 itself, which is faster than going through a Reader.
+    try (JsonParser parser = mapper.createParser(transport.input())) {
       while (parser.nextToken() != null) {
         JsonNode message = mapper.readTree(parser);
         if (message == null) {

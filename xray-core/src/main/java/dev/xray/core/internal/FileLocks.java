@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
@@ -23,11 +24,12 @@ public final class FileLocks {
 
   private FileLocks() {}
 
-  /** A held lock; closing it releases the lock. */
+  /** A held lock. Closing it releases the lock, and closing it again does nothing. */
   public static final class Held implements AutoCloseable {
     private final ReentrantLock jvmLock;
     private final FileChannel channel;
     private final FileLock fileLock;
+    private boolean closed;
 
     private Held(ReentrantLock jvmLock, FileChannel channel, FileLock fileLock) {
       this.jvmLock = jvmLock;
@@ -37,6 +39,11 @@ public final class FileLocks {
 
     @Override
     public void close() {
+      if (closed) {
+        // A second unlock would release a hold of an outer, re-entered Held of this thread.
+        return;
+      }
+      closed = true;
       try {
         if (fileLock != null) {
           fileLock.release();
@@ -79,7 +86,7 @@ public final class FileLocks {
     try {
       channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
       while (true) {
-        FileLock lock = channel.tryLock();
+        FileLock lock = tryLock(channel);
         if (lock != null) {
           return new Held(jvmLock, channel, lock);
         }
@@ -97,6 +104,17 @@ public final class FileLocks {
       jvmLock.unlock();
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while waiting for the lock on " + what, e);
+    }
+  }
+
+  /** Returns the file lock, or null while another process or another path to it holds it. */
+  private static FileLock tryLock(FileChannel channel) throws IOException {
+    try {
+      return channel.tryLock();
+    } catch (OverlappingFileLockException e) {
+      // This JVM holds the lock through another path to the same file, such as a symbolic link,
+      // which JVM_LOCKS keys separately. Wait for that holder as for another process.
+      return null;
     }
   }
 

@@ -7,6 +7,7 @@ import dev.xray.api.HostException;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,9 +33,10 @@ import org.slf4j.LoggerFactory;
 public final class Firmware {
   private static final Logger log = LoggerFactory.getLogger(Firmware.class);
   private static final ObjectMapper JSON = new ObjectMapper();
+  // Features that need machine settings xray does not make. Others, such as amd-sev and
+  // intel-tdx, only state what the firmware supports (firmware.json), so they do not disqualify.
   private static final Set<String> UNWANTED_FEATURES =
-      Set.of("secure-boot", "enrolled-keys", "requires-smm", "amd-sev", "amd-sev-es",
-          "intel-tdx");
+      Set.of("secure-boot", "enrolled-keys", "requires-smm");
 
   /** A code image, its variable store template, and the format of each. */
   public record FirmwareFiles(Path code, String codeFormat, Path varsTemplate, String varsFormat,
@@ -123,9 +125,16 @@ public final class Firmware {
       return Optional.empty();
     }
     JsonNode mapping = json.path("mapping");
-    Path code = Path.of(mapping.path("executable").path("filename").asText());
-    Path vars = Path.of(mapping.path("nvram-template").path("filename").asText());
-    if (!Files.isReadable(code) || !Files.isReadable(vars)) {
+    Path code;
+    Path vars;
+    try {
+      code = Path.of(mapping.path("executable").path("filename").asText());
+      vars = Path.of(mapping.path("nvram-template").path("filename").asText());
+    } catch (InvalidPathException e) {
+      tried.add(descriptor + ": invalid file name: " + e.getMessage());
+      return Optional.empty();
+    }
+    if (!isReadableFile(code) || !isReadableFile(vars)) {
       tried.add(descriptor + ": names missing files " + code + ", " + vars);
       return Optional.empty();
     }
@@ -178,6 +187,11 @@ public final class Firmware {
 
   static String machineType(Architecture architecture) {
     return architecture == Architecture.X86_64 ? "q35" : "virt";
+  }
+
+  private static boolean isReadableFile(Path path) {
+    // An absent filename reads as "", which Java resolves to the working folder.
+    return path.isAbsolute() && Files.isRegularFile(path) && Files.isReadable(path);
   }
 
   private static boolean contains(JsonNode array, String value) {

@@ -106,9 +106,10 @@ public final class HostPlatform {
     }
     boolean rightOs = wanted == Accelerator.KVM ? os == Os.LINUX : os == Os.MACOS;
     if (!rightOs) {
+      String alternatives = os == Os.MACOS ? "hvf or --accel tcg"
+          : os == Os.LINUX ? "kvm or --accel tcg" : "tcg";
       throw new HostException(wanted.qemuName() + " is not available on this operating system;"
-          + " use --accel " + (os == Os.MACOS ? "hvf" : os == Os.LINUX ? "kvm" : "tcg")
-          + " or --accel tcg");
+          + " use --accel " + alternatives);
     }
     Optional<String> problem = wanted == Accelerator.KVM ? kvmDeviceProblem() : hvfProblem();
     if (problem.isPresent()) {

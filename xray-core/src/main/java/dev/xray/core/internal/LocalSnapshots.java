@@ -1,6 +1,9 @@
 package dev.xray.core.internal;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.xray.api.AlreadyExistsException;
+import dev.xray.api.ImageException;
 import dev.xray.api.InvalidStateException;
 import dev.xray.api.Names;
 import dev.xray.api.NotFoundException;
@@ -11,6 +14,7 @@ import dev.xray.api.VmStatus;
 import dev.xray.api.XrayException;
 import dev.xray.qmp.QmpClient;
 import dev.xray.qmp.QmpException;
+import dev.xray.qmp.QmpProtocolException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -133,12 +137,47 @@ final class LocalSnapshots implements Snapshots {
   List<SnapshotInfo> list(VmStatus status) {
     boolean running = status.isAlive();
     List<SnapshotInfo> snapshots = new ArrayList<>();
-    for (QemuImg.ImageSnapshot snapshot : vm.xray().qemuImg().snapshots(files.disk(), running)) {
+    for (QemuImg.ImageSnapshot snapshot : readTable(running)) {
       boolean revertible = !running || snapshot.vmStateSize() > 0;
       snapshots.add(new SnapshotInfo(snapshot.tag(), snapshot.created(), snapshot.vmStateSize(),
           snapshot.guestClock(), revertible));
     }
     return snapshots;
+  }
+
+  /**
+   * Reads the overlay's snapshot table: from QEMU over QMP while the VM runs, else from the file.
+   * A running VM whose monitor is busy with another operation is read from the file too, which
+   * QEMU keeps consistent because it rewrites the table in a new place before switching to it.
+   */
+  private List<QemuImg.ImageSnapshot> readTable(boolean running) {
+    if (running && !vm.isLockedByOtherOperation()) {
+      try (QmpClient qmp = vm.connectMonitor(LocalVm.STATUS_TIMEOUT)) {
+        return snapshotsFromMonitor(qmp);
+      } catch (QmpException e) {
+        log.debug("reading the snapshots of VM {} from {} because the monitor failed: {}",
+            vm.name(), files.disk(), e.getMessage());
+      }
+    }
+    try {
+      return Qcow2SnapshotTable.read(files.disk());
+    } catch (IOException e) {
+      throw new ImageException("cannot read the snapshots of VM '" + vm.name() + "': "
+          + e.getMessage());
+    }
+  }
+
+  private static List<QemuImg.ImageSnapshot> snapshotsFromMonitor(QmpClient qmp)
+      throws QmpException {
+    ObjectNode arguments = qmp.newArguments();
+    arguments.put("flat", true);
+    for (JsonNode node : qmp.execute("query-named-block-nodes", arguments)) {
+      if (QemuCommandLine.DISK_NODE.equals(node.path("node-name").asText())) {
+        return QemuImg.snapshotsOf(node.path("image"));
+      }
+    }
+    throw new QmpProtocolException("QEMU lists no block node '" + QemuCommandLine.DISK_NODE
+        + "'");
   }
 
   private Optional<SnapshotInfo> find(String tag, VmStatus status) {

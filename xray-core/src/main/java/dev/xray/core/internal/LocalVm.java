@@ -94,21 +94,21 @@ final class LocalVm implements Vm {
   }
 
   private VmStatus queryRunState() {
-    QmpOptions options = QmpOptions.builder().connectTimeout(STATUS_TIMEOUT)
-        .commandTimeout(STATUS_TIMEOUT).build();
-    try (QmpClient qmp = QmpClient.connect(files.qmpSocket(), options)) {
+    if (isLockedByOtherOperation()) {
+      // A snapshot, start or stop holds the monitor, which serves one client at a time, so
+      // asking it would wait for that operation to end.
+      return VmStatus.RUNNING;
+    }
+    try (QmpClient qmp = connectMonitor(STATUS_TIMEOUT)) {
       return qmp.queryStatus().running() ? VmStatus.RUNNING : VmStatus.PAUSED;
     } catch (QmpException e) {
-      if (isLockedByOtherOperation()) {
-        // A snapshot or start holds the monitor, which serves one client at a time.
-        return VmStatus.RUNNING;
-      }
       log.debug("monitor of VM {} did not respond: {}", name, e.toString());
       return VmStatus.UNRESPONSIVE;
     }
   }
 
-  private boolean isLockedByOtherOperation() {
+  /** Returns whether another thread or process holds this VM's lock right now. */
+  boolean isLockedByOtherOperation() {
     try (FileLocks.Held lock = FileLocks.acquire(files.lockFile(), Duration.ZERO, name)) {
       return false;
     } catch (XrayTimeoutException e) {
@@ -298,7 +298,14 @@ final class LocalVm implements Vm {
   /** Connects to the running VM's monitor with the default timeouts. */
   QmpClient connectMonitor() throws QmpException {
     return QmpClient.connect(files.qmpSocket(), QmpOptions.builder()
-        .connectTimeout(Duration.ofSeconds(10)).commandTimeout(Duration.ofSeconds(30)).build());
+        .connectTimeout(Duration.ofSeconds(10)).commandTimeout(Duration.ofSeconds(30))
+        .loggerName(name).build());
+  }
+
+  /** Connects to the running VM's monitor, waiting at most {@code timeout} for each step. */
+  QmpClient connectMonitor(Duration timeout) throws QmpException {
+    return QmpClient.connect(files.qmpSocket(), QmpOptions.builder().connectTimeout(timeout)
+        .commandTimeout(timeout).loggerName(name).build());
   }
 
   private void requireExists() {

@@ -1,5 +1,6 @@
 package dev.xray.core.internal;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
@@ -16,11 +17,17 @@ import java.util.regex.Pattern;
  * printed. Terminal control sequences and carriage returns are removed from the lines it returns.
  */
 final class SerialLog {
-  private static final Pattern ESCAPES = Pattern.compile("\u001b\\[[0-9;?]*[A-Za-z]|\u001b[()][A-Z0-9]|\r");
+  // CSI sequences as ECMA-48 defines them (parameter bytes 0x30-0x3f, intermediate bytes
+  // 0x20-0x2f, then a final byte 0x40-0x7e), which covers edk2's ESC [ = 3 h. Character set
+  // selections and carriage returns go too.
+  private static final Pattern ESCAPES =
+      Pattern.compile("\u001b\\[[0-?]*[ -/]*[@-~]|\u001b[()][A-Z0-9]|\r");
 
   private final Path file;
   private long offset;
-  private final StringBuilder partial = new StringBuilder();
+  // Bytes after the last newline. Lines are decoded whole because a read can end inside a
+  // multi-byte UTF-8 character, and the byte '\n' never occurs inside one.
+  private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
 
   SerialLog(Path file) {
     this.file = file;
@@ -32,33 +39,38 @@ final class SerialLog {
     if (!Files.exists(file)) {
       return lines;
     }
+    byte[] bytes;
     try (RandomAccessFile in = new RandomAccessFile(file.toFile(), "r")) {
       long length = in.length();
       if (length < offset) {
         // The log was started anew by a new QEMU run.
         offset = 0;
-        partial.setLength(0);
+        partial.reset();
       }
       if (length == offset) {
         return lines;
       }
-      byte[] bytes = new byte[(int) Math.min(length - offset, 1 << 20)];
+      bytes = new byte[(int) Math.min(length - offset, 1 << 20)];
       in.seek(offset);
       in.readFully(bytes);
       offset += bytes.length;
-      partial.append(new String(bytes, StandardCharsets.UTF_8));
     }
-    int newline;
-    while ((newline = partial.indexOf("\n")) >= 0) {
-      lines.add(clean(partial.substring(0, newline)));
-      partial.delete(0, newline + 1);
+    int lineStart = 0;
+    for (int i = 0; i < bytes.length; i++) {
+      if (bytes[i] == '\n') {
+        partial.write(bytes, lineStart, i - lineStart);
+        lines.add(clean(partial.toString(StandardCharsets.UTF_8)));
+        partial.reset();
+        lineStart = i + 1;
+      }
     }
+    partial.write(bytes, lineStart, bytes.length - lineStart);
     return lines;
   }
 
   /** Returns the text after the last complete line, cleaned; a prompt has no newline. */
   String pendingText() {
-    return clean(partial.toString());
+    return clean(partial.toString(StandardCharsets.UTF_8));
   }
 
   /** Returns the last {@code count} lines of {@code file}, cleaned; empty if it is missing. */
@@ -74,7 +86,12 @@ final class SerialLog {
         byte[] bytes = new byte[(int) (size - start)];
         in.seek(start);
         in.readFully(bytes);
-        for (String line : new String(bytes, StandardCharsets.UTF_8).split("\n")) {
+        String text = new String(bytes, StandardCharsets.UTF_8);
+        if (start > 0) {
+          // The window may start inside a line, so drop everything up to its first newline.
+          text = text.substring(text.indexOf('\n') + 1);
+        }
+        for (String line : text.split("\n")) {
           String cleaned = clean(line);
           if (!cleaned.isBlank()) {
             last.addLast(cleaned);

@@ -3,8 +3,10 @@ package dev.xray.core.internal;
 import dev.xray.api.Accelerator;
 import dev.xray.api.Architecture;
 import dev.xray.api.Display;
+import dev.xray.api.Names;
 import dev.xray.api.VmSpec;
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -22,9 +24,13 @@ public final class VmConfig {
   /** A parsed {@code vm.toml}: the spec and the pending resume snapshot, if any. */
   public record Contents(VmSpec spec, Optional<String> resumeSnapshot) {}
 
-  /** Writes the config atomically. */
+  /**
+   * Writes the config atomically. Raises IllegalArgumentException when {@code resumeSnapshot} is
+   * not a valid snapshot tag, because values are written without escapes.
+   */
   public static void write(Path file, VmSpec spec, Optional<String> resumeSnapshot)
       throws IOException {
+    resumeSnapshot.ifPresent(Names::checkSnapshotTag);
     StringBuilder toml = new StringBuilder();
     toml.append("# xray VM configuration; xray rewrites this file, comments are not kept.\n");
     toml.append("base = ").append(quote(spec.base())).append('\n');
@@ -47,7 +53,7 @@ public final class VmConfig {
    *     message names the file and the key
    */
   public static Contents read(Path file, String name) throws IOException {
-    TomlParseResult toml = Toml.parse(Files.readString(file));
+    TomlParseResult toml = parse(file);
     if (toml.hasErrors()) {
       throw new IllegalStateException("invalid " + file + ": " + toml.errors().get(0));
     }
@@ -61,10 +67,27 @@ public final class VmConfig {
           .accelerator(Accelerator.parse(stringValue(toml, "accel", "auto")))
           .architecture(Architecture.parse(
               stringValue(toml, "arch", Architecture.host().qemuName())));
-      Optional<String> resume = Optional.ofNullable(optionalString(toml, "resume_snapshot"));
+      Optional<String> resume = Optional.ofNullable(optionalString(toml, "resume_snapshot"))
+          .map(Names::checkSnapshotTag);
       return new Contents(builder.build(), resume);
     } catch (IllegalArgumentException | ClassCastException e) {
       throw new IllegalStateException("invalid " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static TomlParseResult parse(Path file) throws IOException {
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (CharacterCodingException e) {
+      throw new IllegalStateException("invalid " + file + ": not UTF-8 text", e);
+    }
+    try {
+      return Toml.parse(text);
+    } catch (StackOverflowError e) {
+      // tomlj 1.1.1 recurses once per nesting level of arrays and inline tables: 500 levels
+      // overflow a 512 KiB thread stack.
+      throw new IllegalStateException("invalid " + file + ": values nested too deeply", e);
     }
   }
 

@@ -65,6 +65,10 @@ final class VmLauncher {
     HostPlatform.AcceleratorChoice choice = host.chooseAccelerator(spec.architecture(),
         requested, explicit, System.getenv(HostPlatform.ACCEL_VARIABLE));
     choice.warning().ifPresent(warning -> log.warn("{}", warning));
+    if (display == Display.COCOA && host.os() != HostPlatform.Os.MACOS) {
+      throw new HostException("display cocoa exists only on macOS; use --display sdl, gtk or "
+          + "none");
+    }
     Path program = QemuBinaries.system(spec.architecture());
     Firmware.FirmwareFiles firmware = Firmware.find(spec.architecture(), program);
 

@@ -1,0 +1,132 @@
+package dev.xray.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import dev.xray.api.QemuException;
+import dev.xray.api.SerialConsole;
+import dev.xray.api.SnapshotInfo;
+import dev.xray.api.Vm;
+import dev.xray.api.VmSpec;
+import dev.xray.api.VmStatus;
+import dev.xray.api.Xray;
+import dev.xray.core.testing.RequiresQemu;
+import dev.xray.core.testing.TestGuest;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Snapshots of a running guest: several tags, where the RAM state goes, and failures. */
+@RequiresQemu
+class SnapshotModelIT {
+  private static final Duration BOOT = Duration.ofSeconds(120);
+  private static final Duration COMMAND = Duration.ofSeconds(20);
+
+  @TempDir
+  Path temp;
+
+  private Vm bootedVm(Path home) {
+    Xray xray = Xray.open(home);
+    xray.bases().importImage(TestGuest.image(), "tiny", true);
+    Vm vm = xray.vms().create(VmSpec.builder("vm").base("tiny").memory(TinyGuest.MEMORY_MIB)
+        .cpus(1).build());
+    vm.start();
+    vm.awaitSerialLine(Pattern.compile(TinyGuest.READY_LINE), BOOT);
+    return vm;
+  }
+
+  @Test
+  void revertsBetweenSeveralSnapshotsAfterDeletingOne() throws Exception {
+    Vm vm = bootedVm(temp.resolve("home"));
+    try (SerialConsole console = vm.openConsole()) {
+      for (String tag : List.of("one", "two", "three")) {
+        TinyGuest.runCommand(console, "echo " + tag + " > /tmp/marker", COMMAND);
+        vm.snapshots().create(tag);
+      }
+      TinyGuest.runCommand(console, "echo four > /tmp/marker", COMMAND);
+      assertThat(vm.snapshots().list()).extracting(SnapshotInfo::tag)
+          .containsExactly("one", "two", "three");
+
+      vm.snapshots().revert("one");
+      assertThat(marker(console)).isEqualTo("one");
+      vm.snapshots().revert("three");
+      assertThat(marker(console)).isEqualTo("three");
+      vm.snapshots().delete("two");
+      vm.snapshots().revert("one");
+      assertThat(marker(console)).isEqualTo("one");
+      vm.snapshots().revert("three");
+      assertThat(marker(console)).isEqualTo("three");
+    } finally {
+      vm.kill();
+    }
+    assertThat(vm.snapshots().list()).extracting(SnapshotInfo::tag)
+        .containsExactly("one", "three");
+  }
+
+  @Test
+  void ramStateGoesIntoTheOverlayNotTheVarsFile() throws Exception {
+    Vm vm = bootedVm(temp.resolve("home"));
+    try {
+      SnapshotInfo live = vm.snapshots().create("live");
+      assertThat(live.vmStateSize()).isGreaterThan(1_000_000);
+      String vars = run("qemu-img", "info", "-U", "--output=json",
+          vm.directory().resolve("vars.qcow2").toString());
+      assertThat(vars).contains("\"name\": \"live\"").contains("\"vm-state-size\": 0");
+      String disk = run("qemu-img", "info", "-U", "--output=json",
+          vm.directory().resolve("disk.qcow2").toString());
+      assertThat(disk).contains("\"name\": \"live\"").doesNotContain("\"vm-state-size\": 0,");
+    } finally {
+      vm.kill();
+    }
+  }
+
+  @Test
+  void failedSnapshotOnFullFileSystemLeavesNothingAndVmRuns() throws Exception {
+    assumeThat(System.getProperty("user.name")).as("mounting a tmpfs needs root")
+        .isEqualTo("root");
+    Path home = temp.resolve("small");
+    Files.createDirectories(home);
+    // 48 MiB holds the overlay, the vars and the logs, but not the guest's RAM state.
+    run("mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", home.toString());
+    Vm vm = null;
+    try {
+      vm = bootedVm(home);
+      Vm running = vm;
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> running.snapshots().create("big"))
+          .isInstanceOf(QemuException.class)
+          .hasMessageContaining("keeps running");
+      assertThat(vm.status()).isEqualTo(VmStatus.RUNNING);
+      assertThat(vm.snapshots().list()).isEmpty();
+      for (String file : List.of("disk.qcow2", "vars.qcow2")) {
+        assertThat(run("qemu-img", "snapshot", "-U", "-l", vm.directory().resolve(file)
+            .toString())).doesNotContain("big");
+      }
+      try (SerialConsole console = vm.openConsole()) {
+        assertThat(TinyGuest.runCommand(console, "echo alive", COMMAND).strip())
+            .isEqualTo("alive");
+      }
+    } finally {
+      if (vm != null) {
+        vm.kill();
+      }
+      run("umount", home.toString());
+    }
+  }
+
+  private static String marker(SerialConsole console) {
+    return TinyGuest.runCommand(console, "cat /tmp/marker", COMMAND).strip();
+  }
+
+  private static String run(String... command) throws IOException, InterruptedException {
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(process.waitFor()).as("exit code of %s: %s", List.of(command), output).isZero();
+    return output;
+  }
+}
