@@ -27,7 +27,7 @@ public final class Names {
     return check("VM name", name);
   }
 
-  /** Returns {@code name} if it is a valid base image name, else raises IllegalArgumentException. */
+  /** Returns {@code name} if it is a valid base name, else raises IllegalArgumentException. */
   public static String checkBaseName(String name) {
     return check("base image name", name);
   }

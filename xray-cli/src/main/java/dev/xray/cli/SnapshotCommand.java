@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code xray snapshot}: create, list, revert and delete snapshots. */
 @Command(name = "snapshot", mixinStandardHelpOptions = true,
-    description = {"Manage snapshots. A snapshot of a running VM is live: it holds the memory,",
+    description = {"Manage snapshots. A snapshot of a running VM is live: it contains the memory,",
         "so reverting resumes the guest where it was. A stopped VM's snapshot holds the disks."},
     subcommands = {SnapshotCommand.Create.class, SnapshotCommand.ListSnapshots.class,
         SnapshotCommand.Revert.class, SnapshotCommand.Delete.class})

@@ -26,7 +26,8 @@ public final class AtomicFiles {
    * it over {@code target}, so readers see the old content or the new, never a mix.
    */
   public static void writeString(Path target, String text) throws IOException {
-    Path temp = target.resolveSibling("." + target.getFileName() + "." + UUID.randomUUID() + ".tmp");
+    Path temp =
+        target.resolveSibling("." + target.getFileName() + "." + UUID.randomUUID() + ".tmp");
     try {
       try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW,
           StandardOpenOption.WRITE)) {

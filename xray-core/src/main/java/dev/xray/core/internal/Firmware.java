@@ -138,7 +138,8 @@ public final class Firmware {
       tried.add(descriptor + ": names missing files " + code + ", " + vars);
       return Optional.empty();
     }
-    return Optional.of(new FirmwareFiles(code, mapping.path("executable").path("format").asText("raw"),
+    String codeFormat = mapping.path("executable").path("format").asText("raw");
+    return Optional.of(new FirmwareFiles(code, codeFormat,
         vars, mapping.path("nvram-template").path("format").asText("raw"),
         "descriptor " + descriptor));
   }
@@ -222,7 +223,8 @@ public final class Firmware {
       pairs.add(pair("/usr/share/AAVMF/AAVMF_CODE.fd", "/usr/share/AAVMF/AAVMF_VARS.fd"));
       pairs.add(pair("/usr/share/edk2/aarch64/QEMU_EFI-pflash.raw",
           "/usr/share/edk2/aarch64/vars-template-pflash.raw"));
-      pairs.add(pair("/usr/share/edk2/aarch64/QEMU_CODE.fd", "/usr/share/edk2/aarch64/QEMU_VARS.fd"));
+      pairs.add(pair("/usr/share/edk2/aarch64/QEMU_CODE.fd",
+          "/usr/share/edk2/aarch64/QEMU_VARS.fd"));
     }
     return pairs;
   }

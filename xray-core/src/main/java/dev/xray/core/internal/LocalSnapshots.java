@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  */
 final class LocalSnapshots implements Snapshots {
   private static final Logger log = LoggerFactory.getLogger(LocalSnapshots.class);
-  /** The longest a snapshot job may take: saving many GiB of RAM to a slow disk is slow. */
+  /** The maximum duration of a snapshot job; saving many GiB of RAM to a slow disk is slow. */
   static final Duration JOB_TIMEOUT = Duration.ofMinutes(30);
 
   private final LocalVm vm;

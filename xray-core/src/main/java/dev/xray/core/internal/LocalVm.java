@@ -95,7 +95,7 @@ final class LocalVm implements Vm {
 
   private VmStatus queryRunState() {
     if (isLockedByOtherOperation()) {
-      // A snapshot, start or stop holds the monitor, which serves one client at a time, so
+      // A snapshot, start or stop uses the monitor, which serves one client at a time, so
       // asking it would wait for that operation to end.
       return VmStatus.RUNNING;
     }

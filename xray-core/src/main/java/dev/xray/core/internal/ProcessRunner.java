@@ -27,7 +27,10 @@ public final class ProcessRunner {
     /** Returns the last {@code maxChars} characters of stderr, trimmed. */
     public String stderrTail(int maxChars) {
       String trimmed = stderr.strip();
-      return trimmed.length() <= maxChars ? trimmed : trimmed.substring(trimmed.length() - maxChars);
+      if (trimmed.length() <= maxChars) {
+        return trimmed;
+      }
+      return trimmed.substring(trimmed.length() - maxChars);
     }
   }
 

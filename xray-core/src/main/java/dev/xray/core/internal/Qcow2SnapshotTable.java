@@ -16,11 +16,12 @@ import java.util.List;
  * the snapshots of many stopped VMs costs no process per VM.
  *
  * <p>The layout is QEMU's {@code docs/interop/qcow2.txt}: the header stores the snapshot count
- * at byte 60 and the table's offset at byte 64. Each entry holds the L1 table offset (u64) and
- * size (u32), the id and name lengths (u16 each), the date in seconds and nanoseconds (u32 each),
- * the guest clock in nanoseconds (u64), a 32-bit VM state size, the length of extra data (u32),
- * the extra data (whose first 8 bytes, when present, are the 64-bit VM state size), the id, the
- * name, and padding to a multiple of 8 bytes. All numbers are big-endian.
+ * at byte 60 and the table's offset at byte 64. An entry starts with 40 fixed bytes: the L1
+ * table offset (u64) and size (u32), the id and name lengths (u16 each), the date in seconds and
+ * nanoseconds (u32 each), the guest clock in nanoseconds (u64), a 32-bit VM state size and the
+ * length of extra data (u32). Then come the extra data, whose first 8 bytes are the 64-bit VM
+ * state size when present, the id, the name, and padding to a multiple of 8 bytes. All numbers
+ * are big-endian.
  */
 final class Qcow2SnapshotTable {
   /** QEMU refuses images with more snapshots than this (QCOW_MAX_SNAPSHOTS). */

@@ -16,7 +16,7 @@ import java.util.Set;
  * on Intel Macs).
  */
 public final class QemuBinaries {
-  /** Environment variable naming the folder that holds qemu-system-* and qemu-img. */
+  /** Environment variable naming the folder that contains qemu-system-* and qemu-img. */
   public static final String QEMU_DIR_VARIABLE = "XRAY_QEMU_DIR";
 
   private static final List<String> HOMEBREW_BIN = List.of("/opt/homebrew/bin", "/usr/local/bin");

@@ -30,7 +30,7 @@ public final class QemuImg {
 
   /**
    * Returns {@code qemu-img info --output=json} for one image. With {@code shared}, the image may
-   * be in use by a running QEMU ({@code -U}); the answer may then lag QEMU's latest writes.
+   * be in use by a running QEMU ({@code -U}); the result may then lag QEMU's latest writes.
    */
   public JsonNode info(Path image, boolean shared) {
     List<String> args = new ArrayList<>(List.of("info", "--output=json"));

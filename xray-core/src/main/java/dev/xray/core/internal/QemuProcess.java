@@ -18,7 +18,7 @@ import java.util.concurrent.TimeoutException;
 final class QemuProcess {
   private QemuProcess() {}
 
-  /** What the pid file says about the VM's process. */
+  /** The state of the VM's process, as its pid file shows it. */
   enum PidState { NO_PID_FILE, ALIVE, DEAD }
 
   /** The pid file's state and, when alive, the process. */

@@ -33,7 +33,7 @@ final class VmLauncher {
   private static final Duration QEMU_START_TIMEOUT = Duration.ofSeconds(60);
   /** How long a KVM start is watched for QEMU's "KVM internal error" stop. */
   private static final Duration KVM_WATCH = Duration.ofMillis(1500);
-  /** The longest unix socket path QEMU can bind, in bytes: sun_path minus the final NUL. */
+  /** The maximum length of a unix socket path QEMU can bind, in bytes: sun_path minus its NUL. */
   private static final int MAX_SOCKET_PATH_LINUX = 107;
   private static final int MAX_SOCKET_PATH_MACOS = 103;
 
