@@ -20,6 +20,14 @@ public interface SerialConsole extends AutoCloseable {
    */
   String readUntil(Pattern pattern, Duration timeout);
 
+  /**
+   * Reads the next line of output and returns it without its line end and without terminal
+   * control sequences.
+   *
+   * @throws XrayTimeoutException if no complete line arrives in time
+   */
+  String readLine(Duration timeout);
+
   @Override
   void close();
 }

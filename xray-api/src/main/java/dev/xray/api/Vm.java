@@ -65,6 +65,27 @@ public interface Vm {
    */
   String awaitSerialLine(Pattern pattern, Duration timeout);
 
+  /**
+   * Waits until {@code guestPort} in the guest accepts a TCP connection made through its forward
+   * on 127.0.0.1, and returns the host port. QEMU's user network accepts every connection on the
+   * host side at once, so xray checks in QEMU's connection table that the guest side of its probe
+   * connection was established.
+   *
+   * @throws IllegalArgumentException if the VM forwards no host port to {@code guestPort}
+   * @throws XrayTimeoutException if the port does not answer in time; the message shows the
+   *     serial console's last lines
+   */
+  int awaitGuestPort(int guestPort, Duration timeout);
+
+  /**
+   * Waits for the next QMP event called {@code eventName}, for example {@code RESUME}, from now
+   * on. Events that QEMU sent before the call are not seen.
+   *
+   * @throws XrayTimeoutException if no such event arrives in time
+   * @throws InvalidStateException if the VM is not running
+   */
+  VmEvent awaitEvent(String eventName, Duration timeout);
+
   /** Opens the guest's first serial port for reading and writing; one client at a time. */
   SerialConsole openConsole();
 

@@ -1,7 +1,10 @@
 package dev.xray.api;
 
+import java.util.Collections;
+import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalInt;
+import java.util.TreeMap;
 
 /**
  * The immutable description of a VM: its name, base image and hardware.
@@ -34,6 +37,7 @@ public final class VmSpec {
   private final Display display;
   private final Accelerator accelerator;
   private final Architecture architecture;
+  private final Map<Integer, Integer> portForwards;
 
   private VmSpec(Builder builder) {
     this.name = builder.name;
@@ -44,6 +48,7 @@ public final class VmSpec {
     this.display = builder.display;
     this.accelerator = builder.accelerator;
     this.architecture = builder.architecture;
+    this.portForwards = Collections.unmodifiableMap(new TreeMap<>(builder.portForwards));
   }
 
   /** Returns a builder for a VM called {@code name}; see {@link Names} for the rule. */
@@ -61,7 +66,23 @@ public final class VmSpec {
     builder.display = display;
     builder.accelerator = accelerator;
     builder.architecture = architecture;
+    builder.portForwards.putAll(portForwards);
     return builder;
+  }
+
+  /** Returns a copy of this spec for a VM called {@code name}. */
+  public VmSpec withName(String name) {
+    Builder builder = toBuilder();
+    Builder renamed = new Builder(name);
+    renamed.base = builder.base;
+    renamed.memoryMiB = builder.memoryMiB;
+    renamed.cpus = builder.cpus;
+    renamed.sshPort = builder.sshPort;
+    renamed.display = builder.display;
+    renamed.accelerator = builder.accelerator;
+    renamed.architecture = builder.architecture;
+    renamed.portForwards.putAll(builder.portForwards);
+    return new VmSpec(renamed);
   }
 
   public String name() {
@@ -99,6 +120,14 @@ public final class VmSpec {
     return architecture;
   }
 
+  /**
+   * The extra TCP port forwards, from a host port on 127.0.0.1 to a guest port, sorted by host
+   * port; the SSH forward is not among them.
+   */
+  public Map<Integer, Integer> portForwards() {
+    return portForwards;
+  }
+
   @Override
   public boolean equals(Object other) {
     if (!(other instanceof VmSpec)) {
@@ -107,19 +136,22 @@ public final class VmSpec {
     VmSpec that = (VmSpec) other;
     return name.equals(that.name) && base.equals(that.base) && memoryMiB == that.memoryMiB
         && cpus == that.cpus && sshPort == that.sshPort && display == that.display
-        && accelerator == that.accelerator && architecture == that.architecture;
+        && accelerator == that.accelerator && architecture == that.architecture
+        && portForwards.equals(that.portForwards);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(name, base, memoryMiB, cpus, sshPort, display, accelerator, architecture);
+    return Objects.hash(name, base, memoryMiB, cpus, sshPort, display, accelerator, architecture,
+        portForwards);
   }
 
   @Override
   public String toString() {
     return "VmSpec{name=" + name + ", base=" + base + ", memoryMiB=" + memoryMiB + ", cpus="
         + cpus + ", sshPort=" + sshPort + ", display=" + display.qemuName() + ", accelerator="
-        + accelerator.qemuName() + ", architecture=" + architecture.qemuName() + "}";
+        + accelerator.qemuName() + ", architecture=" + architecture.qemuName()
+        + ", portForwards=" + portForwards + "}";
   }
 
   /** A mutable builder of {@link VmSpec}; every setter checks its argument at once. */
@@ -132,6 +164,7 @@ public final class VmSpec {
     private Display display = Display.NONE;
     private Accelerator accelerator = Accelerator.AUTO;
     private Architecture architecture;
+    private final Map<Integer, Integer> portForwards = new TreeMap<>();
 
     private Builder(String name) {
       this.name = Names.checkVmName(name);
@@ -176,6 +209,23 @@ public final class VmSpec {
       return this;
     }
 
+    /**
+     * Adds a TCP forward from {@code hostPort} on 127.0.0.1 to {@code guestPort} in the guest,
+     * both from 1 to 65535. Default: none besides the SSH forward.
+     */
+    public Builder portForward(int hostPort, int guestPort) {
+      checkPort("hostPort", hostPort);
+      checkPort("guestPort", guestPort);
+      portForwards.put(hostPort, guestPort);
+      return this;
+    }
+
+    private static void checkPort(String what, int port) {
+      if (port < 1 || port > 65535) {
+        throw new IllegalArgumentException(what + " must be from 1 to 65535: " + port);
+      }
+    }
+
     /** Sets how the guest's screen is shown. Default {@link Display#NONE}. */
     public Builder display(Display display) {
       this.display = Objects.requireNonNull(display, "display");
@@ -201,6 +251,10 @@ public final class VmSpec {
       }
       if (architecture == null) {
         architecture = Architecture.host();
+      }
+      if (sshPort != 0 && portForwards.containsKey(sshPort)) {
+        throw new IllegalStateException("host port " + sshPort + " is both the SSH port and a "
+            + "port forward of VM '" + name + "'");
       }
       return new VmSpec(this);
     }

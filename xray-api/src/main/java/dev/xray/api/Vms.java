@@ -17,6 +17,22 @@ public interface Vms {
    */
   Vm create(VmSpec spec);
 
+  /**
+   * Creates a VM like {@link #create(VmSpec)} that deletes itself when closed, or when this
+   * process dies, at the next {@link Xray#open} of the home folder.
+   */
+  EphemeralVm createEphemeral(VmSpec spec);
+
+  /**
+   * Creates a VM from {@code spec}, starts it, runs {@code warmUp} on it (typically a wait for a
+   * serial line), then freezes its state as a template for warm starts. The template deletes
+   * itself when closed, or when this process dies.
+   *
+   * @throws AlreadyExistsException if a VM with the spec's name exists
+   * @throws QemuException if saving the state fails; the VM is then removed
+   */
+  VmTemplate createTemplate(VmSpec spec, java.util.function.Consumer<Vm> warmUp);
+
   /** Returns every VM, sorted by name. Reads only files; it never waits for a busy VM. */
   List<Vm> list();
 

@@ -12,11 +12,14 @@ import java.nio.file.Path;
  * vms/NAME/disk.qcow2     overlay with backing file ../../bases/BASE.qcow2
  * vms/NAME/vars.qcow2     the VM's UEFI variable store
  * vms/NAME/qmp.sock       QMP monitor socket while running
+ * vms/NAME/events.sock    second QMP monitor, for event listeners, while running
  * vms/NAME/console.sock   first serial port while running
  * vms/NAME/serial.log     everything the first serial port printed since the last start
  * vms/NAME/qemu.log       QEMU's own messages
  * vms/NAME/pid            QEMU's pid while running
  * vms/NAME/lock           lock file that serializes changes to the VM
+ * vms/NAME/owner          pid and start time of the process that owns an ephemeral VM
+ * vms/NAME/state.bin      a warm-start template's saved state
  * </pre>
  */
 public final class HomeLayout {
@@ -72,6 +75,11 @@ public final class HomeLayout {
       return directory.resolve("qmp.sock");
     }
 
+    /** A second QMP monitor, for event listeners, so they never hold the main monitor. */
+    public Path eventSocket() {
+      return directory.resolve("events.sock");
+    }
+
     public Path consoleSocket() {
       return directory.resolve("console.sock");
     }
@@ -90,6 +98,16 @@ public final class HomeLayout {
 
     public Path lockFile() {
       return directory.resolve("lock");
+    }
+
+    /** The process that owns an ephemeral VM; the VM is removed once that process is gone. */
+    public Path ownerFile() {
+      return directory.resolve("owner");
+    }
+
+    /** A template's saved memory and device state, which its clones load at start. */
+    public Path stateFile() {
+      return directory.resolve("state.bin");
     }
   }
 

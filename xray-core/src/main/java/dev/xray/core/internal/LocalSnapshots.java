@@ -240,7 +240,7 @@ final class LocalSnapshots implements Snapshots {
     VmConfig.Contents config = vm.config();
     Optional<String> resume = snapshot.live() ? Optional.of(snapshot.tag()) : Optional.empty();
     try {
-      VmConfig.write(files.config(), config.spec(), resume);
+      VmConfig.write(files.config(), config.withResumeSnapshot(resume));
     } catch (IOException e) {
       throw new XrayException("cannot update " + files.config() + ": " + e, e);
     }
@@ -265,7 +265,7 @@ final class LocalSnapshots implements Snapshots {
       }
       VmConfig.Contents config = vm.config();
       if (config.resumeSnapshot().filter(tag::equals).isPresent()) {
-        VmConfig.write(files.config(), config.spec(), Optional.empty());
+        VmConfig.write(files.config(), config.withResumeSnapshot(Optional.empty()));
       }
     } catch (IOException e) {
       throw new XrayException("cannot update " + files.config() + ": " + e, e);

@@ -7,13 +7,17 @@ import dev.xray.api.QemuException;
 import dev.xray.api.SerialConsole;
 import dev.xray.api.Snapshots;
 import dev.xray.api.Vm;
+import dev.xray.api.VmEvent;
 import dev.xray.api.VmInfo;
 import dev.xray.api.VmSpec;
 import dev.xray.api.VmStatus;
 import dev.xray.api.XrayException;
 import dev.xray.api.XrayTimeoutException;
 import dev.xray.qmp.QmpClient;
+import dev.xray.qmp.QmpEvent;
+import dev.xray.qmp.QmpEventStream;
 import dev.xray.qmp.QmpException;
+import dev.xray.qmp.QmpTimeoutException;
 import dev.xray.qmp.QmpOptions;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -28,7 +32,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** A VM of a home folder; every call reads the VM's files and process anew. */
-final class LocalVm implements Vm {
+class LocalVm implements Vm {
   private static final Logger log = LoggerFactory.getLogger(LocalVm.class);
   /** How long a status query waits for the monitor before calling the VM unresponsive. */
   static final Duration STATUS_TIMEOUT = Duration.ofSeconds(2);
@@ -252,6 +256,85 @@ final class LocalVm implements Vm {
   }
 
   @Override
+  public int awaitGuestPort(int guestPort, Duration timeout) {
+    VmSpec spec = spec();
+    int hostPort = hostPortFor(spec, guestPort);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      if (probe(hostPort, guestPort)) {
+        return hostPort;
+      }
+      if (QemuProcess.observe(files).state() != QemuProcess.PidState.ALIVE) {
+        throw new QemuException("VM '" + name + "' stopped before guest port " + guestPort
+            + " answered", serialTail(), null);
+      }
+      if (System.nanoTime() > deadline) {
+        throw new XrayTimeoutException("guest port " + guestPort + " of VM '" + name
+            + "' (127.0.0.1:" + hostPort + ") did not answer within " + timeout.toSeconds()
+            + " s; last lines of " + files.serialLog() + ":\n  "
+            + String.join("\n  ", serialTail()));
+      }
+      pause(Duration.ofMillis(200));
+    }
+  }
+
+  private boolean probe(int hostPort, int guestPort) {
+    if (isLockedByOtherOperation()) {
+      return false;
+    }
+    try (QmpClient qmp = connectMonitor(STATUS_TIMEOUT)) {
+      return GuestPortProbe.answers(qmp, hostPort, guestPort);
+    } catch (QmpException e) {
+      log.debug("cannot probe guest port {} of VM {}: {}", guestPort, name, e.getMessage());
+      return false;
+    }
+  }
+
+  private int hostPortFor(VmSpec spec, int guestPort) {
+    if (guestPort == 22 && spec.sshPort().isPresent()) {
+      return spec.sshPort().getAsInt();
+    }
+    for (var forward : spec.portForwards().entrySet()) {
+      if (forward.getValue() == guestPort) {
+        return forward.getKey();
+      }
+    }
+    throw new IllegalArgumentException("VM '" + name + "' forwards no host port to guest port "
+        + guestPort + "; add one with VmSpec.Builder.portForward or sshPort");
+  }
+
+  @Override
+  public VmEvent awaitEvent(String eventName, Duration timeout) {
+    if (!status().isAlive()) {
+      throw new InvalidStateException("VM '" + name + "' is not running, so it sends no "
+          + "events; start it first", status());
+    }
+    QmpOptions options = QmpOptions.builder().connectTimeout(Duration.ofSeconds(10))
+        .loggerName(name + ".events").build();
+    try (QmpClient qmp = QmpClient.connect(files.eventSocket(), options);
+        QmpEventStream stream = qmp.events(eventName)) {
+      QmpEvent event = stream.next(timeout);
+      return new VmEvent(event.name(), event.timestamp(), event.data().toString());
+    } catch (QmpTimeoutException e) {
+      throw new XrayTimeoutException("VM '" + name + "' sent no " + eventName + " event within "
+          + timeout.toSeconds() + " s; last lines of " + files.serialLog() + ":\n  "
+          + String.join("\n  ", serialTail()), e);
+    } catch (QmpException e) {
+      throw new QemuException("cannot wait for event " + eventName + " of VM '" + name + "': "
+          + e.getMessage(), e);
+    }
+  }
+
+  private static void pause(Duration duration) {
+    try {
+      Thread.sleep(duration.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new XrayException("interrupted while waiting for a VM", e);
+    }
+  }
+
+  @Override
   public SerialConsole openConsole() {
     if (!status().isAlive()) {
       throw new InvalidStateException("VM '" + name + "' is not running; start it with 'xray "
@@ -271,6 +354,12 @@ final class LocalVm implements Vm {
         throw new InvalidStateException("VM '" + name + "' is running; stop it with 'xray stop "
             + name + "', or remove it with 'xray remove " + name + " --force'",
             VmStatus.RUNNING);
+      }
+      List<String> clones = xray.localVms().namesUsingTemplate(name);
+      if (!clones.isEmpty()) {
+        throw new InvalidStateException("VM '" + name + "' is a warm-start template whose "
+            + "overlay backs " + String.join(", ", clones) + "; remove those first",
+            VmStatus.STOPPED);
       }
       AtomicFiles.moveAtomically(files.directory(), removing);
     } catch (IOException e) {

@@ -1,10 +1,12 @@
 package dev.xray.core.internal;
 
 import dev.xray.api.AlreadyExistsException;
+import dev.xray.api.EphemeralVm;
 import dev.xray.api.Names;
 import dev.xray.api.NotFoundException;
 import dev.xray.api.Vm;
 import dev.xray.api.VmSpec;
+import dev.xray.api.VmTemplate;
 import dev.xray.api.Vms;
 import dev.xray.api.XrayException;
 import java.io.IOException;
@@ -14,10 +16,14 @@ import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,6 +34,11 @@ final class LocalVms implements Vms {
   static final String CREATING_PREFIX = ".creating-";
   /** Prefix of folders that a remove is deleting. */
   static final String REMOVING_PREFIX = ".removing-";
+  /**
+   * How old a create or remove folder must be to count as interrupted. A create takes
+   * milliseconds, so an hour leaves a wide margin for slow disks.
+   */
+  private static final Duration INTERRUPTED_AGE = Duration.ofHours(1);
 
   private final LocalXray xray;
 
@@ -37,6 +48,22 @@ final class LocalVms implements Vms {
 
   @Override
   public Vm create(VmSpec spec) {
+    createFiles(spec, false);
+    return new LocalVm(xray, spec.name());
+  }
+
+  @Override
+  public EphemeralVm createEphemeral(VmSpec spec) {
+    createFiles(spec, true);
+    return new LocalEphemeralVm(xray, spec.name());
+  }
+
+  @Override
+  public VmTemplate createTemplate(VmSpec spec, Consumer<Vm> warmUp) {
+    return LocalVmTemplate.create(xray, spec, warmUp);
+  }
+
+  private void createFiles(VmSpec spec, boolean ephemeral) {
     long startNanos = System.nanoTime();
     HomeLayout layout = xray.layout();
     Path target = layout.vmDirectory(spec.name());
@@ -53,6 +80,9 @@ final class LocalVms implements Vms {
           "qcow2");
       VmConfig.write(files.config(), spec, Optional.empty());
       Files.createFile(files.lockFile());
+      if (ephemeral) {
+        LocalEphemeralVm.writeOwner(files.ownerFile());
+      }
       try {
         AtomicFiles.moveAtomically(staging, target);
       } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
@@ -65,7 +95,6 @@ final class LocalVms implements Vms {
     }
     log.info("created VM {} on base {} in {} ms", spec.name(), spec.base(),
         (System.nanoTime() - startNanos) / 1_000_000);
-    return new LocalVm(xray, spec.name());
   }
 
   private void checkCreatable(VmSpec spec, Path target) throws IOException {
@@ -129,6 +158,73 @@ final class LocalVms implements Vms {
       }
     }
     return users;
+  }
+
+  /** Returns the warm clones whose overlay is backed by template {@code template}. */
+  List<String> namesUsingTemplate(String template) {
+    List<String> clones = new ArrayList<>();
+    for (String name : names()) {
+      try {
+        VmConfig.Contents config = VmConfig.read(xray.layout().vmFiles(name).config(), name);
+        if (config.template().filter(template::equals).isPresent()) {
+          clones.add(name);
+        }
+      } catch (IOException | IllegalStateException e) {
+        log.warn("cannot read the configuration of VM {}: {}", name, e.getMessage());
+      }
+    }
+    return clones;
+  }
+
+  /**
+   * Removes what dead processes left behind: ephemeral VMs whose owner is gone (clones before
+   * templates, so a template's clones never lose their backing file), and folders of creates
+   * and removes that were interrupted.
+   */
+  void removeLeftovers() {
+    List<String> orphans = new ArrayList<>();
+    for (String name : names()) {
+      if (LocalEphemeralVm.ownerIsGone(xray.layout().vmFiles(name).ownerFile())) {
+        orphans.add(name);
+      }
+    }
+    orphans.sort(Comparator.comparing((String name) -> isTemplate(name)));
+    for (String name : orphans) {
+      try {
+        LocalEphemeralVm vm = new LocalEphemeralVm(xray, name);
+        vm.close();
+        log.info("removed ephemeral VM {}, whose owning process is gone", name);
+      } catch (RuntimeException e) {
+        log.warn("cannot remove ephemeral VM {}, whose owning process is gone: {}", name,
+            e.getMessage());
+      }
+    }
+    removeInterruptedFolders();
+  }
+
+  private boolean isTemplate(String name) {
+    try {
+      return VmConfig.read(xray.layout().vmFiles(name).config(), name).frozen();
+    } catch (IOException | IllegalStateException e) {
+      return false;
+    }
+  }
+
+  private void removeInterruptedFolders() {
+    Instant cutoff = Instant.now().minus(INTERRUPTED_AGE);
+    try (DirectoryStream<Path> folders = Files.newDirectoryStream(xray.layout().vmsDirectory(),
+        folder -> folder.getFileName().toString().startsWith(CREATING_PREFIX)
+            || folder.getFileName().toString().startsWith(REMOVING_PREFIX))) {
+      for (Path folder : folders) {
+        if (Files.getLastModifiedTime(folder).toInstant().isBefore(cutoff)) {
+          log.info("deleting {}, left by an interrupted create or remove", folder);
+          deleteQuietly(folder);
+        }
+      }
+    } catch (IOException e) {
+      log.warn("cannot look for interrupted creates in {}: {}", xray.layout().vmsDirectory(),
+          e.getMessage());
+    }
   }
 
   private static Optional<VmSpec> readSpecQuietly(Vm vm) {

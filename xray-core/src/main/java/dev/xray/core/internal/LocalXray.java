@@ -52,7 +52,9 @@ public final class LocalXray implements Xray {
       throw new HostException("cannot create xray home " + layout.home() + ": " + e
           + "; set XRAY_HOME to a writable folder", e);
     }
-    return new LocalXray(layout);
+    LocalXray xray = new LocalXray(layout);
+    xray.localVms().removeLeftovers();
+    return xray;
   }
 
   @Override

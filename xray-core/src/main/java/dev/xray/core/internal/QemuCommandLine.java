@@ -9,6 +9,7 @@ import dev.xray.api.VmSpec;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Builds the QEMU command line of a VM.
@@ -37,6 +38,16 @@ public final class QemuCommandLine {
   /** Returns the command line; every path in it is absolute. */
   public static List<String> build(Path program, VmSpec spec, Accelerator accelerator,
       Display display, Firmware.FirmwareFiles firmware, HomeLayout.VmFiles files) {
+    return build(program, spec, accelerator, display, firmware, files, Optional.empty());
+  }
+
+  /**
+   * Returns the command line that, when {@code incomingState} is present, loads that saved state
+   * file as an incoming migration instead of booting. Every path in it is absolute.
+   */
+  public static List<String> build(Path program, VmSpec spec, Accelerator accelerator,
+      Display display, Firmware.FirmwareFiles firmware, HomeLayout.VmFiles files,
+      Optional<Path> incomingState) {
     List<String> args = new ArrayList<>();
     args.add(program.toString());
     args.addAll(List.of("-name", "guest=" + spec.name() + ",debug-threads=on"));
@@ -61,9 +72,13 @@ public final class QemuCommandLine {
     args.addAll(List.of("-device", "virtio-blk-pci,drive=" + DISK_NODE + ",id=disk0-device,"
         + "bootindex=1"));
 
-    String forward = spec.sshPort().isPresent()
-        ? ",hostfwd=tcp:127.0.0.1:" + spec.sshPort().getAsInt() + "-:22" : "";
-    args.addAll(List.of("-netdev", "user,id=net0" + forward));
+    StringBuilder forwards = new StringBuilder();
+    if (spec.sshPort().isPresent()) {
+      forwards.append(",hostfwd=tcp:127.0.0.1:").append(spec.sshPort().getAsInt()).append("-:22");
+    }
+    spec.portForwards().forEach((host, guest) ->
+        forwards.append(",hostfwd=tcp:127.0.0.1:").append(host).append("-:").append(guest));
+    args.addAll(List.of("-netdev", "user,id=net0" + forwards));
     args.addAll(List.of("-device", "virtio-net-pci,netdev=net0,romfile="));
 
     args.addAll(List.of("-chardev", "socket,id=serial0,path=" + escape(files.consoleSocket())
@@ -72,12 +87,17 @@ public final class QemuCommandLine {
     args.addAll(List.of("-chardev", "socket,id=monitor,path=" + escape(files.qmpSocket())
         + ",server=on,wait=off"));
     args.addAll(List.of("-mon", "chardev=monitor,mode=control"));
+    args.addAll(List.of("-chardev", "socket,id=events,path=" + escape(files.eventSocket())
+        + ",server=on,wait=off"));
+    args.addAll(List.of("-mon", "chardev=events,mode=control"));
 
     args.addAll(displayArgs(spec.architecture(), display));
     args.addAll(List.of("-pidfile", files.pidFile().toString()));
     args.addAll(List.of("-D", files.qemuLog().toString()));
     args.add("-daemonize");
     args.add("-S");
+    incomingState.ifPresent(
+        state -> args.addAll(List.of("-incoming", "exec:cat " + shellQuote(state))));
     return args;
   }
 
@@ -133,6 +153,14 @@ public final class QemuCommandLine {
 
   private static List<String> blockdev(ObjectNode node) {
     return List.of("-blockdev", node.toString());
+  }
+
+  /**
+   * Quotes a path for the {@code /bin/sh -c} that QEMU runs an {@code exec:} migration URI with,
+   * so that no character of the path is interpreted by the shell.
+   */
+  static String shellQuote(Path path) {
+    return "'" + path.toString().replace("'", "'\\''") + "'";
   }
 
   /** Escapes a path for QEMU's comma-separated option syntax, where ',' is written ',,'. */

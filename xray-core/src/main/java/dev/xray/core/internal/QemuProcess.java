@@ -79,5 +79,6 @@ final class QemuProcess {
     Files.deleteIfExists(files.pidFile());
     Files.deleteIfExists(files.qmpSocket());
     Files.deleteIfExists(files.consoleSocket());
+    Files.deleteIfExists(files.eventSocket());
   }
 }

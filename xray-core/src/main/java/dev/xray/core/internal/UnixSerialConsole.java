@@ -18,6 +18,7 @@ import org.newsclub.net.unix.AFUNIXSocketAddress;
 /** A {@link SerialConsole} over the VM's {@code console.sock}. */
 final class UnixSerialConsole implements SerialConsole {
   private static final int READ_SLICE_MILLIS = 100;
+  private static final Pattern LINE_END = Pattern.compile("\n");
 
   private final String vmName;
   private final AFUNIXSocket socket;
@@ -87,6 +88,13 @@ final class UnixSerialConsole implements SerialConsole {
       throw new XrayException("cannot read the serial console of VM '" + vmName + "': "
           + e.getMessage(), e);
     }
+  }
+
+  @Override
+  public String readLine(Duration timeout) {
+    String line = readUntil(LINE_END, timeout);
+    return line.substring(0, line.length() - (line.endsWith("\r\n") ? 2 : 1))
+        .replace("\r", "");
   }
 
   private static String tail(String text) {

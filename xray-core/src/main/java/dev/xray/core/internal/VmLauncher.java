@@ -33,6 +33,8 @@ final class VmLauncher {
   private static final Duration QEMU_START_TIMEOUT = Duration.ofSeconds(60);
   /** How long a KVM start is watched for QEMU's "KVM internal error" stop. */
   private static final Duration KVM_WATCH = Duration.ofMillis(1500);
+  /** How long loading a template's saved state may take; it reads about the guest's RAM. */
+  private static final Duration INCOMING_TIMEOUT = Duration.ofMinutes(5);
   /** The maximum length of a unix socket path QEMU can bind, in bytes: sun_path minus its NUL. */
   private static final int MAX_SOCKET_PATH_LINUX = 107;
   private static final int MAX_SOCKET_PATH_MACOS = 103;
@@ -57,11 +59,15 @@ final class VmLauncher {
       throw new InvalidStateException("VM '" + name + "' is already running (pid "
           + observation.pid().orElse(-1L) + ")", VmStatus.RUNNING);
     }
+    if (config.frozen()) {
+      throw new InvalidStateException("VM '" + name + "' is a warm-start template and cannot be "
+          + "started; start a clone of it instead", VmStatus.STOPPED);
+    }
     vm.cleanRunFiles();
     HostPlatform host = HostPlatform.current();
     checkFiles(spec);
     checkSocketPaths(host);
-    checkPortFree(spec);
+    checkPortsFree(spec);
     HostPlatform.AcceleratorChoice choice = host.chooseAccelerator(spec.architecture(),
         requested, explicit, System.getenv(HostPlatform.ACCEL_VARIABLE));
     choice.warning().ifPresent(warning -> log.warn("{}", warning));
@@ -101,8 +107,14 @@ final class VmLauncher {
     } catch (IOException e) {
       throw new QemuException("cannot reset the logs of VM '" + name + "': " + e, e);
     }
-    List<String> command =
-        QemuCommandLine.build(program, spec, accelerator, display, firmware, files);
+    Optional<Path> incoming = config.incomingState()
+        .map(state -> files.directory().resolve(state).normalize());
+    if (incoming.isPresent() && !Files.isRegularFile(incoming.get())) {
+      throw new ImageException("the saved state " + incoming.get() + " of VM '" + name
+          + "' is missing; its template was removed. Remove the VM and clone it again");
+    }
+    List<String> command = QemuCommandLine.build(program, spec, accelerator, display, firmware,
+        files, incoming);
     log.debug("QEMU command line of VM {}: {}", name, command);
     ProcessRunner.Result result;
     try {
@@ -133,6 +145,9 @@ final class VmLauncher {
     }
     try (QmpClient qmp = vm.connectMonitor()) {
       log.debug("VM {} runs QEMU {}", name, qmp.greeting().version());
+      if (config.incomingState().isPresent()) {
+        awaitIncomingMigration(qmp, config);
+      }
       if (config.resumeSnapshot().isPresent()) {
         loadResumeSnapshot(qmp, config);
       }
@@ -152,7 +167,7 @@ final class VmLauncher {
       throws QmpException {
     String tag = config.resumeSnapshot().get();
     try {
-      VmConfig.write(files.config(), config.spec(), Optional.empty());
+      VmConfig.write(files.config(), config.withResumeSnapshot(Optional.empty()));
     } catch (IOException e) {
       throw new QemuException("cannot update " + files.config() + ": " + e, e);
     }
@@ -163,6 +178,42 @@ final class VmLauncher {
     } catch (QmpException e) {
       throw new QemuException("cannot resume VM '" + name + "' from live snapshot '" + tag
           + "': " + e.getMessage() + "; the next start boots the reverted disk instead", e);
+    }
+  }
+
+  /** Waits until QEMU has loaded the saved state, then clears it from the config. */
+  private void awaitIncomingMigration(QmpClient qmp, VmConfig.Contents config)
+      throws QmpException {
+    long deadline = System.nanoTime() + INCOMING_TIMEOUT.toNanos();
+    while (true) {
+      String status = qmp.execute("query-migrate").path("status").asText("none");
+      if (status.equals("completed")) {
+        break;
+      }
+      if (status.equals("failed") || status.equals("cancelled")) {
+        throw new QemuException("VM '" + name + "' failed to load its saved state "
+            + config.incomingState().get() + " (migration " + status + ")",
+            SerialLog.tail(files.qemuLog(), 15), null);
+      }
+      if (System.nanoTime() > deadline) {
+        throw new QemuException("VM '" + name + "' did not load its saved state within "
+            + INCOMING_TIMEOUT.toSeconds() + " s (migration " + status + ")");
+      }
+      sleep(Duration.ofMillis(10));
+    }
+    try {
+      VmConfig.write(files.config(), config.withIncomingState(Optional.empty()));
+    } catch (IOException e) {
+      throw new QemuException("cannot update " + files.config() + ": " + e, e);
+    }
+  }
+
+  private static void sleep(Duration duration) {
+    try {
+      Thread.sleep(duration.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new QemuException("interrupted while starting a VM", e);
     }
   }
 
@@ -200,7 +251,7 @@ final class VmLauncher {
 
   private void checkSocketPaths(HostPlatform host) {
     int max = host.os() == HostPlatform.Os.MACOS ? MAX_SOCKET_PATH_MACOS : MAX_SOCKET_PATH_LINUX;
-    for (Path socket : List.of(files.qmpSocket(), files.consoleSocket())) {
+    for (Path socket : List.of(files.qmpSocket(), files.eventSocket(), files.consoleSocket())) {
       int length = socket.toString().getBytes(StandardCharsets.UTF_8).length;
       if (length > max) {
         throw new HostException("the socket path " + socket + " is " + length + " bytes, more"
@@ -209,16 +260,16 @@ final class VmLauncher {
     }
   }
 
-  private void checkPortFree(VmSpec spec) {
-    if (spec.sshPort().isEmpty()) {
-      return;
-    }
-    int port = spec.sshPort().getAsInt();
-    try (ServerSocket probe = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
-      probe.setReuseAddress(true);
-    } catch (IOException e) {
-      throw new HostException("port " + port + " on 127.0.0.1, the SSH forward of VM '" + name
-          + "', is already in use; stop the program that holds it");
+  private void checkPortsFree(VmSpec spec) {
+    List<Integer> ports = new ArrayList<>(spec.portForwards().keySet());
+    spec.sshPort().ifPresent(ports::add);
+    for (int port : ports) {
+      try (ServerSocket probe = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+        probe.setReuseAddress(true);
+      } catch (IOException e) {
+        throw new HostException("port " + port + " on 127.0.0.1, forwarded to VM '" + name
+            + "', is already in use; stop the program that uses it");
+      }
     }
   }
 

@@ -73,6 +73,9 @@ class QemuCommandLineTest {
         "-serial", "chardev:serial0",
         "-chardev", "socket,id=monitor,path=/home/ada/.xray/vms/web/qmp.sock,server=on,wait=off",
         "-mon", "chardev=monitor,mode=control",
+        "-chardev", "socket,id=events,path=/home/ada/.xray/vms/web/events.sock,"
+            + "server=on,wait=off",
+        "-mon", "chardev=events,mode=control",
         "-display", "none",
         "-pidfile", "/home/ada/.xray/vms/web/pid",
         "-D", "/home/ada/.xray/vms/web/qemu.log",
@@ -115,6 +118,8 @@ class QemuCommandLineTest {
         "-serial", "chardev:serial0",
         "-chardev", "socket,id=monitor,path=/srv/xray/vms/db/qmp.sock,server=on,wait=off",
         "-mon", "chardev=monitor,mode=control",
+        "-chardev", "socket,id=events,path=/srv/xray/vms/db/events.sock,server=on,wait=off",
+        "-mon", "chardev=events,mode=control",
         "-device", "virtio-gpu-pci",
         "-device", "qemu-xhci",
         "-device", "usb-kbd",
@@ -162,6 +167,8 @@ class QemuCommandLineTest {
         "-chardev", "socket,id=monitor,path=/Users/ada/.xray/vms/web/qmp.sock,server=on,"
             + "wait=off",
         "-mon", "chardev=monitor,mode=control",
+        "-chardev", "socket,id=events,path=/Users/ada/.xray/vms/web/events.sock,server=on,wait=off",
+        "-mon", "chardev=events,mode=control",
         "-device", "virtio-gpu-pci",
         "-device", "qemu-xhci",
         "-device", "usb-kbd",
@@ -208,7 +215,8 @@ class QemuCommandLineTest {
     assertThat(values(args, "-chardev")).containsExactly(
         "socket,id=serial0,path=/tmp/a,,b/vms/web/console.sock,server=on,wait=off,"
             + "logfile=/tmp/a,,b/vms/web/serial.log",
-        "socket,id=monitor,path=/tmp/a,,b/vms/web/qmp.sock,server=on,wait=off");
+        "socket,id=monitor,path=/tmp/a,,b/vms/web/qmp.sock,server=on,wait=off",
+        "socket,id=events,path=/tmp/a,,b/vms/web/events.sock,server=on,wait=off");
   }
 
   @Test
