@@ -28,6 +28,16 @@ public interface SerialConsole extends AutoCloseable {
    */
   String readLine(Duration timeout);
 
+  /**
+   * Returns the raw bytes the guest prints, for programs that relay the console, such as
+   * {@code xray console}. Do not mix it with {@link #readUntil} or {@link #readLine}, which
+   * buffer what they read.
+   */
+  java.io.InputStream inputStream();
+
+  /** Returns the raw stream of bytes typed into the guest's serial port. */
+  java.io.OutputStream outputStream();
+
   @Override
   void close();
 }

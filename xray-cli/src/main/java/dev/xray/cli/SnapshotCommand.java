@@ -16,8 +16,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code xray snapshot}: create, list, revert and delete snapshots. */
 @Command(name = "snapshot", mixinStandardHelpOptions = true,
-    description = {"Manage snapshots. A snapshot of a running VM is live: it contains the memory,",
-        "so reverting resumes the guest where it was. A stopped VM's snapshot holds the disks."},
+    description = {"Manage snapshots: live ones of running VMs, disk-only ones of stopped VMs.",
+        "A live snapshot contains the memory, so reverting to it resumes the guest where it",
+        "was. A snapshot of a stopped VM contains its disks only."},
     subcommands = {SnapshotCommand.Create.class, SnapshotCommand.ListSnapshots.class,
         SnapshotCommand.Revert.class, SnapshotCommand.Delete.class})
 final class SnapshotCommand implements Runnable {

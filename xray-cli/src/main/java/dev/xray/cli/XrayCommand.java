@@ -28,6 +28,11 @@ import picocli.CommandLine.ScopeType;
         InfoCommand.class,
         SnapshotCommand.class,
         RemoveCommand.class,
+        ConsoleCommand.class,
+        LogsCommand.class,
+        SshCommand.class,
+        CompletionCommand.class,
+        CompletionCommand.Names.class,
         DemoCommand.class},
     footer = {"", "Run 'xray demo' to see the whole workflow on a tiny test guest."})
 final class XrayCommand implements Runnable {

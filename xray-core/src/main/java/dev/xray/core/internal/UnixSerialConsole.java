@@ -97,6 +97,16 @@ final class UnixSerialConsole implements SerialConsole {
         .replace("\r", "");
   }
 
+  @Override
+  public InputStream inputStream() {
+    return in;
+  }
+
+  @Override
+  public OutputStream outputStream() {
+    return out;
+  }
+
   private static String tail(String text) {
     String trimmed = text.strip();
     return trimmed.length() <= 600 ? "'" + trimmed + "'"
