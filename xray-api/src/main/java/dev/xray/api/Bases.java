@@ -19,6 +19,12 @@ public interface Bases {
    */
   BaseImage importImage(Path file, String name, boolean link);
 
+  /**
+   * Imports like {@link #importImage(Path, String, boolean)} and reports the bytes copied to
+   * {@code progress}; a link reports nothing.
+   */
+  BaseImage importImage(Path file, String name, boolean link, ProgressListener progress);
+
   /** Returns every base image, sorted by name. */
   List<BaseImage> list();
 

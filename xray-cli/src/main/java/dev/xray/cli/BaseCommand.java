@@ -52,7 +52,10 @@ final class BaseCommand implements Runnable {
 
     @Override
     public Integer call() {
-      BaseImage image = base.parent.xray().bases().importImage(file, name, link);
+      BaseImage image;
+      try (ProgressBar bar = new ProgressBar("Copying " + file.getFileName())) {
+        image = base.parent.xray().bases().importImage(file, name, link, bar);
+      }
       spec.commandLine().getOut().printf("Imported base %s (%s, virtual size %s)%n",
           image.name(), link ? "linked to " + image.linkTarget().orElse(file) : "copied",
           Output.bytes(image.virtualSize()));

@@ -88,7 +88,12 @@ final class SnapshotCommand implements Runnable {
     @Override
     public Integer call() {
       long startNanos = System.nanoTime();
-      SnapshotInfo info = snapshot.vm(name).snapshots().create(tag, force);
+      Vm vm = snapshot.vm(name);
+      String label = vm.status().isAlive()
+          ? "Saving the RAM state of VM " + name + " (up to " + vm.spec().memoryMiB() + " MiB)"
+          : "Taking disk-only snapshot of VM " + name;
+      SnapshotInfo info = ProgressBar.whileRunning(label,
+          () -> vm.snapshots().create(tag, force));
       spec.commandLine().getOut().printf("Took %s snapshot %s of VM %s in %s%n",
           info.live() ? "live" : "disk-only", tag, name,
           Output.seconds(System.nanoTime() - startNanos));
@@ -143,7 +148,10 @@ final class SnapshotCommand implements Runnable {
       long startNanos = System.nanoTime();
       Vm vm = snapshot.vm(name);
       boolean running = vm.status().isAlive();
-      vm.snapshots().revert(tag);
+      ProgressBar.whileRunning("Reverting VM " + name + " to snapshot " + tag, () -> {
+        vm.snapshots().revert(tag);
+        return null;
+      });
       PrintWriter out = spec.commandLine().getOut();
       out.printf("Reverted VM %s to snapshot %s in %s%n", name, tag,
           Output.seconds(System.nanoTime() - startNanos));

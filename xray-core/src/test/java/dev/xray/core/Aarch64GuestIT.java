@@ -23,7 +23,6 @@ import java.util.List;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,9 +54,35 @@ class Aarch64GuestIT {
   private Xray xray;
   private String baseChecksum;
 
-  /** Skips the tests without the aarch64 tools, or fails when QEMU tests must run. */
-  @BeforeAll
-  static void requireAarch64Tools() {
+  @BeforeEach
+  void importBase() throws IOException {
+    requireAarch64Tools();
+    long buildNanos = System.nanoTime();
+    Path image = TinyGuest.build(Architecture.AARCH64);
+    log.info("aarch64 guest image {} ({} bytes) after {} ms", image, Files.size(image),
+        millisSince(buildNanos));
+    xray = Xray.open(temp.resolve("home"));
+    xray.bases().importImage(image, "tiny-arm", false);
+    baseChecksum = Sha256.of(xray.bases().get("tiny-arm").path());
+  }
+
+  @AfterEach
+  void killEverything() {
+    if (xray == null) {
+      return;
+    }
+    for (Vm vm : xray.vms().list()) {
+      vm.kill();
+      assertThat(vm.status()).isEqualTo(VmStatus.STOPPED);
+    }
+  }
+
+  /**
+   * Skips the test without the aarch64 tools, or fails when QEMU tests must run. It runs before
+   * each test and not in a {@code @BeforeAll} method, because failsafe 3.5.4 reports a class aborted
+   * there as zero tests, without the reason.
+   */
+  private static void requireAarch64Tools() {
     List<String> missing = new ArrayList<>();
     for (String program : PROGRAMS) {
       if (!onPath(program)) {
@@ -76,25 +101,6 @@ class Aarch64GuestIT {
           + "but the aarch64 guest cannot run: " + reason);
     }
     Assumptions.abort(reason);
-  }
-
-  @BeforeEach
-  void importBase() throws IOException {
-    long buildNanos = System.nanoTime();
-    Path image = TinyGuest.build(Architecture.AARCH64);
-    log.info("aarch64 guest image {} ({} bytes) after {} ms", image, Files.size(image),
-        millisSince(buildNanos));
-    xray = Xray.open(temp.resolve("home"));
-    xray.bases().importImage(image, "tiny-arm", false);
-    baseChecksum = Sha256.of(xray.bases().get("tiny-arm").path());
-  }
-
-  @AfterEach
-  void killEverything() {
-    for (Vm vm : xray.vms().list()) {
-      vm.kill();
-      assertThat(vm.status()).isEqualTo(VmStatus.STOPPED);
-    }
   }
 
   @Test

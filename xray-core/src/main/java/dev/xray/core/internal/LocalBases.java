@@ -8,6 +8,7 @@ import dev.xray.api.ImageException;
 import dev.xray.api.InvalidStateException;
 import dev.xray.api.Names;
 import dev.xray.api.NotFoundException;
+import dev.xray.api.ProgressListener;
 import dev.xray.api.VmStatus;
 import dev.xray.api.XrayException;
 import java.io.IOException;
@@ -16,7 +17,8 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -29,6 +31,8 @@ import org.slf4j.LoggerFactory;
 final class LocalBases implements Bases {
   private static final Logger log = LoggerFactory.getLogger(LocalBases.class);
   private static final String SUFFIX = ".qcow2";
+  private static final long COPY_SLICE = 64L * 1024 * 1024;
+  private static final long REPORT_INTERVAL_NANOS = 200_000_000L;
 
   private final LocalXray xray;
 
@@ -38,6 +42,12 @@ final class LocalBases implements Bases {
 
   @Override
   public BaseImage importImage(Path file, String name, boolean link) {
+    return importImage(file, name, link, ProgressListener.NONE);
+  }
+
+  @Override
+  public BaseImage importImage(Path file, String name, boolean link,
+      ProgressListener progress) {
     Names.checkBaseName(name);
     long startNanos = System.nanoTime();
     Path source = file.toAbsolutePath().normalize();
@@ -51,7 +61,7 @@ final class LocalBases implements Bases {
       if (link) {
         Files.createSymbolicLink(target, source);
       } else {
-        copyInto(source, target);
+        copyInto(source, target, progress);
       }
     } catch (IOException e) {
       throw new ImageException("cannot import " + source + " as base '" + name + "': " + e);
@@ -93,16 +103,43 @@ final class LocalBases implements Bases {
     }
   }
 
-  private static void copyInto(Path source, Path target) throws IOException {
+  private static void copyInto(Path source, Path target, ProgressListener progress)
+      throws IOException {
     Path partial = target.resolveSibling("." + target.getFileName() + "." + UUID.randomUUID()
         + ".partial");
     try {
-      Files.copy(source, partial, StandardCopyOption.COPY_ATTRIBUTES);
+      copyWithProgress(source, partial, progress);
       AtomicFiles.setMode(partial, "r--r-----");
       AtomicFiles.moveAtomically(partial, target);
     } finally {
       Files.deleteIfExists(partial);
     }
+  }
+
+  /** Copies in slices so that progress can be reported; transferTo keeps the copy in-kernel. */
+  private static void copyWithProgress(Path source, Path target, ProgressListener progress)
+      throws IOException {
+    try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ);
+        FileChannel out = FileChannel.open(target, StandardOpenOption.CREATE_NEW,
+            StandardOpenOption.WRITE)) {
+      long size = in.size();
+      long done = 0;
+      long lastReport = 0;
+      while (done < size) {
+        long count = in.transferTo(done, Math.min(COPY_SLICE, size - done), out);
+        if (count <= 0) {
+          throw new IOException("copying " + source + " stopped at byte " + done + " of " + size);
+        }
+        done += count;
+        long now = System.nanoTime();
+        if (now - lastReport > REPORT_INTERVAL_NANOS || done == size) {
+          progress.progress(done, size);
+          lastReport = now;
+        }
+      }
+      out.force(true);
+    }
+    Files.setLastModifiedTime(target, Files.getLastModifiedTime(source));
   }
 
   @Override

@@ -1,26 +1,35 @@
 #!/usr/bin/env bash
 # Builds the xray test guest: a qcow2 disk that boots by UEFI from the disk alone.
 #
-# Usage: build-guest.sh [--arch x86_64] [--cache-dir DIR]
+# Usage: build-guest.sh [--arch x86_64|aarch64] [--cache-dir DIR]
 #
 # The disk (64 MiB virtual size, GPT) has two partitions:
-#   1. an EFI system partition (FAT16) whose \EFI\BOOT\BOOTX64.EFI is a unified
-#      kernel image: systemd-stub + Debian cloud kernel + busybox initramfs + command line
+#   1. an EFI system partition (FAT16) whose \EFI\BOOT\BOOTX64.EFI (BOOTAA64.EFI
+#      on aarch64) is a unified kernel image: systemd-stub + Debian cloud kernel +
+#      busybox initramfs + command line
 #   2. "scratch", an empty Linux data partition over the rest of the disk
-# The guest prints GUEST-READY on ttyS0, then runs a root shell there with the
-# prompt "guest# " and terminal echo off. The ACPI power button powers it off.
+# The guest prints GUEST-READY on its first serial port: ttyS0 on x86_64, ttyAMA0
+# on aarch64. Then it runs a root shell there with the prompt "guest# " and
+# terminal echo off. The ACPI power button powers it off.
 #
 # Guest content comes from Debian packages that are downloaded with
 # apt-get download and unpacked with dpkg-deb. Nothing is installed or mounted,
-# so the script runs without root.
+# so the script runs without root. The packages are those of the guest's
+# architecture (amd64 or arm64), so apt needs that architecture's package
+# lists. On an amd64 host, root gets the arm64 lists with
+#   apt-get -o APT::Architectures::=amd64 -o APT::Architectures::=arm64 update
+# which leaves dpkg's configuration alone, but a later plain apt-get update
+# deletes those lists again. dpkg --add-architecture arm64 && apt-get update
+# keeps them. The script reads the lists of the guest's architecture by passing
+# -o APT::Architecture=amd64 or arm64 to apt-cache and apt-get.
 #
 # Output: the absolute path of the image, as the last line of stdout. Progress
 # and errors go to stderr. Two builds with the same packages and the same host
 # tools (mtools, dosfstools, binutils, qemu-img) give identical bytes.
-# Cache: DIR/<key>/guest-x86_64.qcow2, where <key> is a sha256 of this script's
-# bytes and the names and versions of the packages in the image. A run whose
-# key exists returns the cached path without building. Downloaded packages are
-# kept in DIR/debs.
+# Cache: DIR/<key>/guest-ARCH.qcow2, where <key> is a sha256 of this script's
+# bytes, the architecture and the names and versions of the packages in the
+# image. A run whose key exists returns the cached path without building.
+# Downloaded packages are kept in DIR/debs.
 # Default DIR: ${XDG_CACHE_HOME:-$HOME/.cache}/xray/guest
 #
 # Exit status: 0 success, 1 build failed, 2 invalid arguments or unsupported
@@ -34,11 +43,8 @@ export PATH="$PATH:/usr/sbin:/sbin"
 
 readonly PROGRAM="build-guest.sh"
 readonly DISK_MIB=64
-readonly KERNEL_CMDLINE="console=ttyS0,115200 panic=-1 loglevel=4"
-readonly META_KERNEL_PACKAGE="linux-image-cloud-amd64"
 readonly BUSYBOX_PACKAGE="busybox-static"
 readonly STUB_PACKAGE="systemd-boot-efi"
-readonly STUB_PATH="./usr/lib/systemd/boot/efi/linuxx64.efi.stub"
 
 # Every timestamp written into the image (cpio entries, FAT entries) is this
 # instant, 2024-01-01T00:00:00Z, so the time of the build does not change the image.
@@ -84,12 +90,13 @@ die() {
 
 usage() {
     cat >&2 <<EOF
-Usage: $PROGRAM [--arch x86_64] [--cache-dir DIR]
+Usage: $PROGRAM [--arch x86_64|aarch64] [--cache-dir DIR]
 
 Builds the xray test guest image (UEFI, qcow2) from Debian packages and prints
 its absolute path as the last line of stdout.
 
-  --arch ARCH       guest architecture; only x86_64 is supported (default x86_64)
+  --arch ARCH       guest architecture: x86_64 (also amd64) or aarch64 (also
+                    arm64); default x86_64
   --cache-dir DIR   folder for built images and downloaded packages
                     (default \${XDG_CACHE_HOME:-\$HOME/.cache}/xray/guest)
   -h, --help        print this help
@@ -137,16 +144,14 @@ parse_args() {
             arch="x86_64"
             ;;
         aarch64 | arm64)
-            # NOTE: an arm64 build needs aarch64-linux-gnu-objcopy (the host
-            # objcopy rejects linuxaa64.efi.stub) and the arm64 apt lists.
-            log "error: --arch $arch is not supported yet. Use --arch x86_64"
-            exit 2
+            arch="aarch64"
             ;;
         *)
-            log "error: invalid --arch value: $arch (expected x86_64)"
+            log "error: invalid --arch value: $arch (expected x86_64 or aarch64)"
             exit 2
             ;;
     esac
+    set_arch_parameters
 
     if [ -z "$cache_dir" ]; then
         if [ -n "${XDG_CACHE_HOME:-}" ]; then
@@ -160,6 +165,43 @@ parse_args() {
     fi
 }
 
+# Guest parameters that depend on the architecture, set by set_arch_parameters.
+deb_arch=""
+kernel_cmdline=""
+meta_kernel_package=""
+stub_path=""
+boot_file=""
+serial_tty=""
+binutils_prefix=""
+binutils_package=""
+
+set_arch_parameters() {
+    case "$arch" in
+        x86_64)
+            deb_arch="amd64"
+            stub_path="./usr/lib/systemd/boot/efi/linuxx64.efi.stub"
+            boot_file="BOOTX64.EFI"
+            serial_tty="ttyS"
+            binutils_prefix=""
+            binutils_package="binutils"
+            ;;
+        aarch64)
+            deb_arch="arm64"
+            stub_path="./usr/lib/systemd/boot/efi/linuxaa64.efi.stub"
+            boot_file="BOOTAA64.EFI"
+            # The first PL011 UART of QEMU's virt machine.
+            serial_tty="ttyAMA"
+            # binutils for amd64 (2.40 in Debian 12) rejects aarch64 PE files with
+            # "file format not recognized", so the cross binutils edit the stub.
+            # On an arm64 host the same package is the native binutils.
+            binutils_prefix="aarch64-linux-gnu-"
+            binutils_package="binutils-aarch64-linux-gnu"
+            ;;
+    esac
+    kernel_cmdline="console=${serial_tty}0,115200 panic=-1 loglevel=4"
+    meta_kernel_package="linux-image-cloud-$deb_arch"
+}
+
 # Reports every missing tool with the Debian package that provides it, then exits 3.
 check_tools() {
     local missing=0
@@ -167,7 +209,8 @@ check_tools() {
     for entry in \
         apt-get:apt apt-cache:apt dpkg-deb:dpkg tar:tar \
         mkfs.fat:dosfstools mmd:mtools mcopy:mtools sfdisk:fdisk \
-        cpio:cpio gzip:gzip objcopy:binutils objdump:binutils \
+        cpio:cpio gzip:gzip "${binutils_prefix}objcopy:$binutils_package" \
+        "${binutils_prefix}objdump:$binutils_package" \
         qemu-img:qemu-utils sha256sum:coreutils truncate:coreutils \
         od:coreutils dd:coreutils mktemp:coreutils find:findutils; do
         tool="${entry%%:*}"
@@ -196,17 +239,20 @@ stub_version=""
 # "linux-image-6.1.0-57-cloud-amd64 (= 6.1.192-3)".
 resolve_packages() {
     local output line field value package="" version="" depends=""
-    if ! output="$(apt-cache -o APT::Architecture=amd64 show --no-all-versions \
-        "$META_KERNEL_PACKAGE" "$BUSYBOX_PACKAGE" "$STUB_PACKAGE" 2>&1)"; then
+    if ! output="$(apt-cache -o APT::Architecture="$deb_arch" show --no-all-versions \
+        "$meta_kernel_package" "$BUSYBOX_PACKAGE" "$STUB_PACKAGE" 2>&1)"; then
         log "$output"
-        die "apt-cache found no candidate for $META_KERNEL_PACKAGE, $BUSYBOX_PACKAGE or $STUB_PACKAGE. Run 'apt-get update' as root and retry"
+        if ! has_package_lists; then
+            die "apt has no $deb_arch package lists, which the $arch guest is built from. Run as root: $(update_command) and retry"
+        fi
+        die "apt-cache found no $deb_arch candidate for $meta_kernel_package, $BUSYBOX_PACKAGE or $STUB_PACKAGE. Run as root: $(update_command) and retry"
     fi
 
     # A blank line ends each record, and the appended newline ends the last one.
     while IFS= read -r line; do
         if [ -z "$line" ]; then
             case "$package" in
-                "$META_KERNEL_PACKAGE") parse_kernel_dependency "$depends" ;;
+                "$meta_kernel_package") parse_kernel_dependency "$depends" ;;
                 "$BUSYBOX_PACKAGE") busybox_version="$version" ;;
                 "$STUB_PACKAGE") stub_version="$version" ;;
             esac
@@ -224,15 +270,38 @@ resolve_packages() {
         esac
     done <<<"$output"$'\n'
 
-    [ -n "$kernel_package" ] || die "no linux-image-* dependency found in $META_KERNEL_PACKAGE"
+    [ -n "$kernel_package" ] || die "no linux-image-* dependency found in $meta_kernel_package"
     [ -n "$busybox_version" ] || die "no candidate version for $BUSYBOX_PACKAGE"
     [ -n "$stub_version" ] || die "no candidate version for $STUB_PACKAGE"
 
     if [ -z "$kernel_version" ]; then
         # The meta package does not pin the version, so ask for the image package's candidate.
-        kernel_version="$(apt-cache -o APT::Architecture=amd64 show --no-all-versions "$kernel_package" |
+        kernel_version="$(apt-cache -o APT::Architecture="$deb_arch" show --no-all-versions "$kernel_package" |
             sed -n 's/^Version: //p' | head -n 1)"
         [ -n "$kernel_version" ] || die "no candidate version for $kernel_package"
+    fi
+}
+
+# Succeeds when apt has a Packages list for $deb_arch. apt-get indextargets lists only
+# index files that exist.
+has_package_lists() {
+    local files
+    files="$(apt-get -o APT::Architecture="$deb_arch" indextargets --format '$(FILENAME)' \
+        'Identifier: Packages' "Architecture: $deb_arch" 2>/dev/null)" || return 1
+    [ -n "$files" ]
+}
+
+# Prints the apt-get update command that fetches the package lists of $deb_arch. A
+# plain update fetches only the architectures dpkg is configured for, so the command
+# for another architecture names both, without changing the dpkg configuration.
+update_command() {
+    local native
+    native="$(dpkg --print-architecture 2>/dev/null)" || native=""
+    if [ -z "$native" ] || [ "$native" = "$deb_arch" ]; then
+        printf 'apt-get update\n'
+    else
+        printf 'apt-get -o APT::Architectures::=%s -o APT::Architectures::=%s update (or: dpkg --add-architecture %s && apt-get update)\n' \
+            "$native" "$deb_arch" "$deb_arch"
     fi
 }
 
@@ -300,7 +369,7 @@ fetch_debs() {
     mkdir -p -- "$deb_dir" "$download_dir"
 
     local uris
-    uris="$(apt-get -o APT::Architecture=amd64 download --print-uris \
+    uris="$(apt-get -o APT::Architecture="$deb_arch" download --print-uris \
         "$kernel_package=$kernel_version" \
         "$BUSYBOX_PACKAGE=$busybox_version" \
         "$STUB_PACKAGE=$stub_version")" ||
@@ -332,7 +401,7 @@ fetch_debs() {
     if [ "${#wanted[@]}" -gt 0 ]; then
         log "downloading $(package_summary)"
         # apt-get download names each file as --print-uris does.
-        (cd -- "$download_dir" && apt-get -o APT::Architecture=amd64 download \
+        (cd -- "$download_dir" && apt-get -o APT::Architecture="$deb_arch" download \
             "$kernel_package=$kernel_version" \
             "$BUSYBOX_PACKAGE=$busybox_version" \
             "$STUB_PACKAGE=$stub_version" >&2) ||
@@ -363,7 +432,7 @@ extract_packages() {
     mkdir -p -- "$extract/busybox" "$extract/stub" "$extract/kernel"
 
     dpkg-deb -x "$busybox_deb" "$extract/busybox"
-    dpkg-deb --fsys-tarfile "$stub_deb" | tar -x -f - -C "$extract/stub" "$STUB_PATH"
+    dpkg-deb --fsys-tarfile "$stub_deb" | tar -x -f - -C "$extract/stub" "$stub_path"
 
     # The package unpacks to about 100 MB (Installed-Size of the 6.1 cloud kernel),
     # so take only vmlinuz, modules.builtin and the listed modules, by exact member name.
@@ -397,6 +466,15 @@ extract_packages() {
 
     kernel_image="$extract/kernel/${vmlinuz#./}"
     kernel_release="${vmlinuz#./boot/vmlinuz-}"
+
+    # systemd-stub starts the .linux section as an EFI program, which an arm64 Image
+    # is but its gzip-compressed form is not. Debian 12 ships the arm64 cloud kernel
+    # uncompressed, and this covers kernels that ship Image.gz as vmlinuz.
+    if [ "$(od -An -t x1 -N 2 -- "$kernel_image" | tr -d ' \n')" = "1f8b" ]; then
+        log "unpacking the gzip-compressed ${vmlinuz#./}"
+        gzip -d -c -- "$kernel_image" >"$kernel_image.unpacked"
+        kernel_image="$kernel_image.unpacked"
+    fi
 
     local module
     for module in "${selected_modules[@]}"; do
@@ -462,9 +540,9 @@ ip link set lo up
 exec /sbin/init
 EOF
 
-    cat >"$root/etc/inittab" <<'EOF'
+    cat >"$root/etc/inittab" <<EOF
 ::respawn:/sbin/acpid -d
-ttyS0::respawn:-/bin/sh
+${serial_tty}0::respawn:-/bin/sh
 ::shutdown:/bin/sync
 EOF
 
@@ -477,13 +555,14 @@ sync
 poweroff
 EOF
 
+    # @SERIAL_TTY@ is replaced below by the serial device name without its number.
     cat >"$root/etc/profile" <<'EOF'
 export PATH=/sbin:/bin:/usr/sbin:/usr/bin
 export HOME=/root
 PS1='guest# '
 cd "$HOME"
 case "$(tty)" in
-    /dev/ttyS*)
+    /dev/@SERIAL_TTY@*)
         # With echo off the host reads only command output, and ash skips line editing.
         stty -echo
         # Wait (at most 2 s) until acpid has opened the input devices, so that a
@@ -505,6 +584,7 @@ case "$(tty)" in
         ;;
 esac
 EOF
+    sed -i "s|@SERIAL_TTY@|$serial_tty|" "$root/etc/profile"
 
     chmod 0755 "$root/init" "$root/etc/acpi/PWRF/00000080"
     chmod 0644 "$root/etc/inittab" "$root/etc/profile"
@@ -528,13 +608,13 @@ align_up() {
 # .linux is last, as in systemd's ukify.
 make_uki() {
     local initrd="$1" output="$2"
-    local stub="$work/extract/stub/${STUB_PATH#./}"
+    local stub="$work/extract/stub/${stub_path#./}"
     local uki_dir="$work/uki"
     mkdir -p -- "$uki_dir"
 
     printf 'NAME="xray test guest"\nID=xray-guest\nVERSION_ID="%s"\nPRETTY_NAME="xray test guest (Linux %s)"\n' \
         "$kernel_release" "$kernel_release" >"$uki_dir/osrel"
-    printf '%s' "$KERNEL_CMDLINE" >"$uki_dir/cmdline"
+    printf '%s' "$kernel_cmdline" >"$uki_dir/cmdline"
 
     # End of the stub's last section, from objdump -h rows:
     # "Idx Name Size VMA LMA FileOffset Align" with hexadecimal Size and VMA.
@@ -546,7 +626,7 @@ make_uki() {
         esac
         end=$((16#$vma + 16#$size))
         [ "$end" -le "$stub_end" ] || stub_end="$end"
-    done < <(objdump -h "$stub")
+    done < <("${binutils_prefix}objdump" -h "$stub")
     [ "$stub_end" -gt 0 ] || die "objdump -h found no sections in $stub"
 
     local page=4096
@@ -563,7 +643,7 @@ make_uki() {
         args+=(--add-section ".$name=$file" --change-section-vma ".$name=$(printf '0x%x' "$address")")
         address="$(align_up $((address + $(stat -c %s -- "$file"))) "$page")"
     done
-    objcopy "${args[@]}" "$stub" "$output"
+    "${binutils_prefix}objcopy" "${args[@]}" "$stub" "$output"
 
     # objcopy (binutils 2.40) writes the current time into TimeDateStamp (PE
     # header + 8) and ignores SOURCE_DATE_EPOCH, so that field is zeroed. It also
@@ -583,7 +663,8 @@ read_u32_le() {
     printf '%s\n' $((b0 + (b1 << 8) + (b2 << 16) + (b3 << 24)))
 }
 
-# Builds the FAT16 image of the EFI system partition with BOOTX64.EFI in it.
+# Builds the FAT16 image of the EFI system partition with the UKI as \EFI\BOOT\$boot_file,
+# the path UEFI firmware boots from a removable disk without boot entries.
 # Its size is the content plus 10 % plus 4 MiB, rounded up to 4 MiB.
 make_esp() {
     local uki="$1" output="$2"
@@ -601,7 +682,7 @@ make_esp() {
     # mmd takes directory times from SOURCE_DATE_EPOCH, and mcopy -m copies the file's mtime.
     touch -d "@$SOURCE_DATE_EPOCH" "$uki"
     MTOOLSRC=/dev/null MTOOLS_SKIP_CHECK=1 mmd -i "$output" ::/EFI ::/EFI/BOOT
-    MTOOLSRC=/dev/null MTOOLS_SKIP_CHECK=1 mcopy -m -i "$output" "$uki" ::/EFI/BOOT/BOOTX64.EFI
+    MTOOLSRC=/dev/null MTOOLS_SKIP_CHECK=1 mcopy -m -i "$output" "$uki" "::/EFI/BOOT/$boot_file"
     printf '%s\n' "$esp_mib"
 }
 
@@ -641,11 +722,11 @@ build_image() {
     pack_initramfs "$work/initramfs" "$work/initrd.img"
 
     log "building the unified kernel image"
-    make_uki "$work/initrd.img" "$work/BOOTX64.EFI"
+    make_uki "$work/initrd.img" "$work/$boot_file"
 
     log "building the disk"
     local esp_mib
-    esp_mib="$(make_esp "$work/BOOTX64.EFI" "$work/esp.img")"
+    esp_mib="$(make_esp "$work/$boot_file" "$work/esp.img")"
     make_disk "$work/esp.img" "$esp_mib" "$image"
     # The image is a read-only base for per-VM overlays.
     chmod 0444 "$image"

@@ -1,0 +1,14 @@
+package dev.xray.api;
+
+/** Receives the progress of a long operation, such as copying a base image. */
+@FunctionalInterface
+public interface ProgressListener {
+  /** A listener that ignores progress. */
+  ProgressListener NONE = (done, total) -> { };
+
+  /**
+   * Reports that {@code done} of {@code total} bytes are finished. Called on the thread that
+   * runs the operation, at most a few times a second and once at the end; it must return fast.
+   */
+  void progress(long done, long total);
+}

@@ -1,0 +1,94 @@
+package dev.xray.cli;
+
+import dev.xray.api.ProgressListener;
+import java.io.PrintStream;
+import java.util.Locale;
+
+/**
+ * A one-line progress bar on stderr, drawn only when xray talks to a terminal, so that piped
+ * output never contains it.
+ */
+final class ProgressBar implements ProgressListener, AutoCloseable {
+  private static final int WIDTH = 30;
+
+  private final String label;
+  private final PrintStream err;
+  private final boolean enabled;
+  private boolean drawn;
+
+  ProgressBar(String label) {
+    this(label, System.err, Terminal.isInteractive());
+  }
+
+  ProgressBar(String label, PrintStream err, boolean enabled) {
+    this.label = label;
+    this.err = err;
+    this.enabled = enabled;
+  }
+
+  @Override
+  public void progress(long done, long total) {
+    if (!enabled || total <= 0) {
+      return;
+    }
+    int filled = (int) (WIDTH * done / total);
+    err.printf(Locale.ROOT, "\r%s [%s%s] %3d%% %s / %s", label, "#".repeat(filled),
+        " ".repeat(WIDTH - filled), 100 * done / total, Output.bytes(done), Output.bytes(total));
+    err.flush();
+    drawn = true;
+  }
+
+  /** Draws an elapsed-time line for work whose progress QEMU does not report. */
+  void elapsed(long nanos) {
+    if (!enabled) {
+      return;
+    }
+    err.printf(Locale.ROOT, "\r%s ... %s", label, Output.seconds(nanos));
+    err.flush();
+    drawn = true;
+  }
+
+  /**
+   * Runs {@code work} while a terminal shows {@code label} and the elapsed time: QEMU's monitor
+   * does not answer during a snapshot save or load, so there is no byte count to show.
+   */
+  static <T> T whileRunning(String label, java.util.function.Supplier<T> work) {
+    try (ProgressBar bar = new ProgressBar(label)) {
+      if (!bar.enabled) {
+        return work.get();
+      }
+      long startNanos = System.nanoTime();
+      Thread ticker = new Thread(() -> {
+        try {
+          while (true) {
+            Thread.sleep(200);
+            bar.elapsed(System.nanoTime() - startNanos);
+          }
+        } catch (InterruptedException e) {
+          // The work finished.
+        }
+      }, "xray-progress");
+      ticker.setDaemon(true);
+      ticker.start();
+      try {
+        return work.get();
+      } finally {
+        ticker.interrupt();
+        try {
+          ticker.join(1000);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    if (drawn) {
+      // Clear the line so the result line that follows starts clean.
+      err.print("\r\u001b[2K");
+      err.flush();
+    }
+  }
+}
