@@ -26,7 +26,8 @@ public interface Vm {
   VmInfo info();
 
   /**
-   * Starts QEMU in the background and returns once its monitor responds and the vCPUs run.
+   * Starts QEMU in the background and returns once its monitor responds and the vCPUs run. A VM
+   * whose QEMU runs paused, for example after an interrupted start, is resumed instead.
    *
    * @throws InvalidStateException if the VM is already running
    * @throws QemuException if QEMU fails to start; the message contains QEMU's own error text
@@ -35,7 +36,8 @@ public interface Vm {
   void start();
 
   /**
-   * Starts QEMU with a different accelerator or display for this run only.
+   * Starts QEMU with a different accelerator or display for this run only. A null argument keeps
+   * the VM's own setting; a non-null accelerator overrides {@code XRAY_ACCEL} too.
    *
    * @see #start()
    */

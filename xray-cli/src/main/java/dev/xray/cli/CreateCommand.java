@@ -60,15 +60,18 @@ final class CreateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    checkRange("--memory", memory, VmSpec.MIN_MEMORY_MIB, VmSpec.MAX_MEMORY_MIB,
+        " MiB (UEFI firmware needs at least " + VmSpec.MIN_MEMORY_MIB + " MiB)");
+    checkRange("--cpus", cpus, 1, VmSpec.MAX_CPUS, "");
+    if (sshPort != null) {
+      checkRange("--ssh-port", sshPort, 1, 65535, "");
+    }
     VmSpec.Builder builder = VmSpec.builder(name)
         .memory(memory)
         .cpus(cpus)
         .display(Display.parse(display))
         .accelerator(Accelerator.parse(accel));
     if (sshPort != null) {
-      if (sshPort == 0) {
-        throw new IllegalArgumentException("--ssh-port must be from 1 to 65535: 0");
-      }
       builder.sshPort(sshPort);
     }
     if (arch != null) {
@@ -82,6 +85,13 @@ final class CreateCommand implements Callable<Integer> {
         vmSpec.memoryMiB(), vmSpec.cpus(), vmSpec.cpus() == 1 ? "" : "s",
         vmSpec.sshPort().isPresent() ? ", ssh on 127.0.0.1:" + vmSpec.sshPort().getAsInt() : "");
     return 0;
+  }
+
+  private static void checkRange(String option, int value, int min, int max, String unit) {
+    if (value < min || value > max) {
+      throw new ErrorHandler.UsageException(option + " must be from " + min + " to " + max + unit
+          + ": " + value);
+    }
   }
 
   private String pickBase() {
@@ -100,14 +110,25 @@ final class CreateCommand implements Callable<Integer> {
     for (int i = 0; i < bases.size(); i++) {
       out.printf("  %d) %s%n", i + 1, bases.get(i).name());
     }
-    String answer = Terminal.ask(out, "Pick a base [1-" + bases.size() + "]: ");
+    String answer = Terminal.ask(out, "Pick a base by number or name [1-" + bases.size()
+        + "]: ");
+    if (answer == null) {
+      throw new ErrorHandler.UsageException("no base was picked (end of input); use --base ("
+          + names + ")");
+    }
+    String choice = answer.strip();
+    for (BaseImage base : bases) {
+      if (base.name().equals(choice)) {
+        return choice;
+      }
+    }
     try {
-      int choice = Integer.parseInt(answer == null ? "" : answer.strip());
-      if (choice >= 1 && choice <= bases.size()) {
-        return bases.get(choice - 1).name();
+      int number = Integer.parseInt(choice);
+      if (number >= 1 && number <= bases.size()) {
+        return bases.get(number - 1).name();
       }
     } catch (NumberFormatException e) {
-      // Fall through to the error below.
+      // Neither a base name nor a number; the error below says so.
     }
     throw new ErrorHandler.UsageException("invalid choice: '" + answer + "'; expected a number "
         + "from 1 to " + bases.size() + ", or use --base (" + names + ")");

@@ -30,8 +30,9 @@ import picocli.CommandLine.Spec;
  * is deleted at the end, so it never touches the user's VMs.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-    description = {"Run the whole workflow on a tiny test guest built from Debian packages:",
-        "import, create, start, live snapshot, change, revert, ACPI stop, remove.",
+    description = {"Run the whole workflow on a tiny test guest, in a temporary home.",
+        "The guest is built from Debian packages. The steps: import, create, start, live",
+        "snapshot, change the guest, revert, ACPI stop, remove.",
         "Everything happens in a temporary home folder that is deleted at the end."})
 final class DemoCommand implements Callable<Integer> {
   private static final Duration BOOT_TIMEOUT = Duration.ofSeconds(120);

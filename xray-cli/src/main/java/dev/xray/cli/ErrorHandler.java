@@ -44,9 +44,8 @@ final class ErrorHandler implements IExecutionExceptionHandler {
   static int handleParameterException(ParameterException e, String[] args) {
     CommandLine commandLine = e.getCommandLine();
     PrintWriter err = commandLine.getErr();
-    err.println("xray: " + e.getMessage());
-    err.println("Try '" + commandLine.getCommandSpec().qualifiedName() + " --help' for more "
-        + "information.");
+    err.println("xray: " + e.getMessage() + " (see '"
+        + commandLine.getCommandSpec().qualifiedName() + " --help')");
     return USAGE;
   }
 

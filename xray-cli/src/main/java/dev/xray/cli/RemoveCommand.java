@@ -31,6 +31,10 @@ final class RemoveCommand implements Callable<Integer> {
     Vm vm = parent.xray().vms().get(name);
     PrintWriter out = spec.commandLine().getOut();
     if (!force) {
+      if (vm.status().isAlive()) {
+        throw new IllegalStateException("VM '" + name + "' is running; stop it with 'xray stop "
+            + name + "', or remove it with 'xray remove " + name + " --force'");
+      }
       if (!Terminal.isInteractive()) {
         throw new ErrorHandler.UsageException("removing VM '" + name + "' needs confirmation, "
             + "and stdin is not a terminal; use --force");

@@ -5,8 +5,6 @@ import dev.xray.api.Display;
 import dev.xray.api.Vm;
 import dev.xray.api.VmInfo;
 import dev.xray.api.VmSpec;
-import dev.xray.api.VmStatus;
-import dev.xray.api.XrayException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.RandomAccessFile;
@@ -57,8 +55,8 @@ final class StartCommand implements Callable<Integer> {
     VmSpec vmSpec = vm.spec();
     long startNanos = System.nanoTime();
     if (display != null || accel != null) {
-      vm.start(accel != null ? Accelerator.parse(accel) : vmSpec.accelerator(),
-          display != null ? Display.parse(display) : vmSpec.display());
+      vm.start(accel != null ? Accelerator.parse(accel) : null,
+          display != null ? Display.parse(display) : null);
     } else {
       vm.start();
     }
@@ -75,10 +73,13 @@ final class StartCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Copies serial.log to stdout until QEMU exits; Ctrl+C stops the VM. */
+  /**
+   * Copies serial.log to stdout until QEMU exits. The first Ctrl+C (or SIGTERM) presses the
+   * power button; a second one kills QEMU.
+   */
   private int followConsole(Vm vm, PrintWriter out) throws IOException, InterruptedException {
-    Thread stopper = new Thread(() -> stopOnInterrupt(vm), "xray-foreground-stop");
-    Runtime.getRuntime().addShutdownHook(stopper);
+    ForegroundSignals signals = new ForegroundSignals(vm, FOREGROUND_STOP_TIMEOUT);
+    signals.install();
     Path log = vm.directory().resolve("serial.log");
     long offset = 0;
     byte[] buffer = new byte[8192];
@@ -96,26 +97,7 @@ final class StartCommand implements Callable<Integer> {
       }
       Thread.sleep(100);
     }
-    try {
-      Runtime.getRuntime().removeShutdownHook(stopper);
-    } catch (IllegalStateException e) {
-      // The JVM is shutting down because of Ctrl+C, and the hook is stopping the VM.
-    }
     out.printf("%nVM %s stopped%n", name);
-    return 0;
-  }
-
-  private static void stopOnInterrupt(Vm vm) {
-    try {
-      if (vm.status() == VmStatus.STOPPED) {
-        return;
-      }
-      System.err.println("xray: pressing the power button of VM " + vm.name()
-          + " (Ctrl+C again kills it)");
-      vm.stop(FOREGROUND_STOP_TIMEOUT);
-    } catch (XrayException e) {
-      System.err.println("xray: " + e.getMessage() + "; killing it");
-      vm.kill();
-    }
+    return signals.interrupted() ? 130 : 0;
   }
 }

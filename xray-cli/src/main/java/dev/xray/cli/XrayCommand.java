@@ -35,7 +35,7 @@ import picocli.CommandLine.ScopeType;
         CompletionCommand.Names.class,
         DemoCommand.class},
     footer = {"", "Run 'xray demo' to see the whole workflow on a tiny test guest."})
-final class XrayCommand implements Runnable {
+final class XrayCommand implements java.util.concurrent.Callable<Integer> {
   @Option(names = {"-v", "--verbose"}, scope = ScopeType.INHERIT,
       description = "show log lines, QEMU command lines, QMP traffic and stack traces")
   boolean verbose;
@@ -45,9 +45,11 @@ final class XrayCommand implements Runnable {
   @picocli.CommandLine.Spec
   picocli.CommandLine.Model.CommandSpec spec;
 
+  /** Prints the usage to stderr and returns the usage-error code: a command is required. */
   @Override
-  public void run() {
-    spec.commandLine().usage(spec.commandLine().getOut());
+  public Integer call() {
+    spec.commandLine().usage(spec.commandLine().getErr());
+    return ErrorHandler.USAGE;
   }
 
   /** Opens the home folder on first use, so that --help and usage errors never touch it. */

@@ -11,7 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
@@ -73,14 +72,13 @@ class CliTerminalIT {
     Run bad = underTerminal("9\n", "create other-vm --memory 256");
     assertThat(bad.exitCode()).isEqualTo(2);
     assertThat(bad.output()).contains("invalid choice: '9'");
-    Run piped = run("", launcher, "create piped");
+    Run piped = run("", launcher, "create", "piped");
     assertThat(piped.exitCode()).isEqualTo(2);
     assertThat(piped.output()).contains("--base is required", "other, tiny");
   }
 
   @Test
   void removeAsksOnTerminalOnly() throws Exception {
-    run(null, launcher, "create doomed", "--base", "tiny", "--memory", "256");
     run(null, launcher, "create", "doomed", "--base", "tiny", "--memory", "256");
     Run kept = underTerminal("n\n", "remove doomed");
     assertThat(kept.output()).contains("Remove VM doomed", "Kept VM doomed");
@@ -95,14 +93,17 @@ class CliTerminalIT {
 
   @Test
   void consoleLogsSshAndCompletion() throws Exception {
+    int sshPort;
+    try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+      sshPort = free.getLocalPort();
+    }
     run(null, launcher, "create", "box", "--base", "tiny", "--memory", "256", "--cpus", "1",
-        "--ssh-port", "2299");
-    assertThat(run(null, launcher, "start", "box").exitCode()).isZero();
-    Run ready = run(null, launcher, "logs", "box", "--follow");
-    assertThat(ready.output()).doesNotContain("xray:");
+        "--ssh-port", Integer.toString(sshPort));
+    Run start = run(null, launcher, "start", "box");
+    assertThat(start.exitCode()).as(start.output()).isZero();
     waitForReadyLine();
 
-    Run console = run("echo typed-into-console\n\u001d", launcher, "console", "box");
+    Run console = attachConsole("echo typed-into-console\n");
     assertThat(console.exitCode()).as(console.output()).isZero();
     assertThat(console.output()).contains("typed-into-console", "Detached from VM box");
     assertThat(run(null, launcher, "logs", "box").output()).contains(TinyGuest.READY_LINE,
@@ -113,7 +114,7 @@ class CliTerminalIT {
     Files.writeString(fakeSsh, "#!/bin/sh\necho \"ssh $*\"\n");
     Files.setPosixFilePermissions(fakeSsh, PosixFilePermissions.fromString("rwx------"));
     Run ssh = run(null, launcher, "ssh", "box", "-l", "debian", "--", "uname", "-a");
-    assertThat(ssh.output()).contains("ssh -p 2299 -o StrictHostKeyChecking=no -o "
+    assertThat(ssh.output()).contains("ssh -p " + sshPort + " -o StrictHostKeyChecking=no -o "
         + "UserKnownHostsFile=/dev/null -o LogLevel=ERROR -l debian 127.0.0.1 uname -a");
 
     Run completion = run(null, launcher, "completion", "bash");
@@ -125,6 +126,25 @@ class CliTerminalIT {
     assertThat(run(null, launcher, "remove", "box", "--force").exitCode()).isZero();
   }
 
+  /** Attaches to VM box, types {@code input}, waits for the guest, then presses Ctrl+]. */
+  private Run attachConsole(String input) throws Exception {
+    ProcessBuilder builder = new ProcessBuilder(launcher, "console", "box")
+        .redirectErrorStream(true);
+    builder.environment().put("XRAY_HOME", home.toString());
+    Path output = temp.resolve("console.txt");
+    builder.redirectOutput(output.toFile());
+    Process process = builder.start();
+    try (OutputStream stdin = process.getOutputStream()) {
+      Thread.sleep(1000);
+      stdin.write(input.getBytes(StandardCharsets.UTF_8));
+      stdin.flush();
+      Thread.sleep(2000);
+      stdin.write(ConsoleCommand.DETACH);
+    }
+    assertThat(process.waitFor(1, TimeUnit.MINUTES)).as("xray console detaches").isTrue();
+    return new Run(process.exitValue(), Files.readString(output));
+  }
+
   private void waitForReadyLine() throws Exception {
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
     Path log = home.resolve("vms/box/serial.log");
@@ -132,9 +152,5 @@ class CliTerminalIT {
       assertThat(System.nanoTime()).as("ready line of VM box").isLessThan(deadline);
       Thread.sleep(100);
     }
-  }
-
-  static List<String> args(String... args) {
-    return new ArrayList<>(List.of(args));
   }
 }

@@ -108,6 +108,9 @@ class CliWorkflowIT {
     Run version = succeed("--version");
     assertThat(version.stdout()).containsPattern("xray \\d+\\.\\d+").contains("QEMU emulator");
     fails(2, "Unknown option", "list", "--bogus");
+    Run bare = xray();
+    assertThat(bare.exitCode()).isEqualTo(2);
+    assertThat(bare.stderr()).contains("Usage: xray");
   }
 
   @Test
@@ -128,7 +131,7 @@ class CliWorkflowIT {
     liveSnapshotRestoresMemory();
 
     fails(1, "used by VM vm1", "base", "remove", "tiny");
-    fails(2, "--force", "remove", "vm1");
+    fails(1, "is running; stop it with 'xray stop vm1'", "remove", "vm1");
     Run stop = succeed("stop", "vm1");
     assertThat(stop.stdout()).contains("Stopped VM vm1");
     assertThat(succeed("list").stdout()).containsPattern("vm1\\s+stopped");
@@ -183,8 +186,12 @@ class CliWorkflowIT {
     fails(1, "not found", "create", "vm2", "--base", "nope");
     fails(2, "invalid VM name", "create", "a/b", "--base", "tiny");
     fails(2, "invalid VM name", "create", "..", "--base", "tiny");
-    fails(2, "memory must be", "create", "vm2", "--base", "tiny", "--memory", "0");
-    fails(2, "cpus must be", "create", "vm2", "--base", "tiny", "--cpus", "-1");
+    fails(2, "--memory must be from 160", "create", "vm2", "--base", "tiny", "--memory", "0");
+    fails(2, "--cpus must be from 1", "create", "vm2", "--base", "tiny", "--cpus", "-1");
+    fails(2, "--ssh-port must be from 1 to 65535: 70000", "create", "vm2", "--base", "tiny",
+        "--ssh-port", "70000");
+    fails(2, "Unknown option: '-x'", "create", "vmx", "-x", "--base", "tiny");
+    fails(2, "Unmatched argument", "frobnicate");
     fails(2, "--base is required", "create", "vm2");
     fails(1, "not found", "base", "import", temp.resolve("missing.qcow2").toString(), "--name",
         "x");

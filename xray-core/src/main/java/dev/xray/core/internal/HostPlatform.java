@@ -77,7 +77,17 @@ public final class HostPlatform {
       }
     }
     if (wanted != Accelerator.AUTO) {
-      checkForced(wanted, guest);
+      try {
+        checkForced(wanted, guest);
+      } catch (HostException e) {
+        boolean fromEnvironment = !explicit && environmentValue != null
+            && !environmentValue.isBlank();
+        if (fromEnvironment) {
+          throw new HostException(e.getMessage() + " (" + ACCEL_VARIABLE + "=" + environmentValue
+              + " requested it; unset " + ACCEL_VARIABLE + " or set it to tcg)", e);
+        }
+        throw e;
+      }
       return new AcceleratorChoice(wanted, true, Optional.empty());
     }
     if (guest != architecture) {

@@ -24,6 +24,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +34,10 @@ final class LocalBases implements Bases {
   private static final Logger log = LoggerFactory.getLogger(LocalBases.class);
   private static final String SUFFIX = ".qcow2";
   private static final long COPY_SLICE = 64L * 1024 * 1024;
+  private static final String PARTIAL_SUFFIX = ".partial";
+  /** An import's temporary file: .NAME.qcow2.PID-UUID.partial. */
+  private static final Pattern PARTIAL_NAME =
+      Pattern.compile("\\..*\\.([0-9]+)-[0-9a-f-]+\\.partial");
   private static final long REPORT_INTERVAL_NANOS = 200_000_000L;
 
   private final LocalXray xray;
@@ -53,18 +59,37 @@ final class LocalBases implements Bases {
     Path source = file.toAbsolutePath().normalize();
     checkImportable(source);
     Path target = xray.layout().base(name);
-    try (FileLocks.Held lock = xray.lockHome()) {
-      if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-        throw new AlreadyExistsException("base image '" + name + "' already exists; remove it "
-            + "with 'xray base remove " + name + "' or pick another --name");
-      }
+    Path partial = target.resolveSibling("." + target.getFileName() + "."
+        + ProcessHandle.current().pid() + "-" + UUID.randomUUID() + PARTIAL_SUFFIX);
+    try {
+      deleteStalePartials();
+      // The copy runs without the home lock, so a long import does not block creates.
       if (link) {
-        Files.createSymbolicLink(target, source);
+        Files.createSymbolicLink(partial, source);
       } else {
-        copyInto(source, target, progress);
+        copyWithProgress(source, partial, progress);
+        AtomicFiles.setMode(partial, "r--r-----");
+      }
+      try (FileLocks.Held lock = xray.lockHome()) {
+        boolean danglingLink = Files.isSymbolicLink(target) && !Files.exists(target);
+        if (Files.exists(target, LinkOption.NOFOLLOW_LINKS) && !danglingLink) {
+          throw new AlreadyExistsException("base image '" + name + "' already exists; remove "
+              + "it with 'xray base remove " + name + "' or pick another --name");
+        }
+        if (danglingLink) {
+          log.info("replacing base {}, a link whose target {} is gone", name,
+              Files.readSymbolicLink(target));
+        }
+        AtomicFiles.moveAtomically(partial, target);
       }
     } catch (IOException e) {
       throw new ImageException("cannot import " + source + " as base '" + name + "': " + e);
+    } finally {
+      try {
+        Files.deleteIfExists(partial);
+      } catch (IOException e) {
+        log.warn("cannot delete {}: {}", partial, e.getMessage());
+      }
     }
     log.info("imported base {} from {} ({}) in {} ms", name, source, link ? "link" : "copy",
         (System.nanoTime() - startNanos) / 1_000_000);
@@ -101,18 +126,30 @@ final class LocalBases implements Bases {
       throw new ImageException(source + " is marked corrupt; repair it with: qemu-img check -r "
           + "all " + source);
     }
+    QemuImg.CheckResult check = xray.qemuImg().check(source);
+    if (!check.consistent()) {
+      throw new ImageException(source + " is damaged or truncated (qemu-img check: "
+          + check.summary() + "); use a complete image, or try: qemu-img check -r all " + source);
+    }
   }
 
-  private static void copyInto(Path source, Path target, ProgressListener progress)
-      throws IOException {
-    Path partial = target.resolveSibling("." + target.getFileName() + "." + UUID.randomUUID()
-        + ".partial");
-    try {
-      copyWithProgress(source, partial, progress);
-      AtomicFiles.setMode(partial, "r--r-----");
-      AtomicFiles.moveAtomically(partial, target);
-    } finally {
-      Files.deleteIfExists(partial);
+  /**
+   * Deletes copies that an interrupted import left: their names carry the pid of the importing
+   * process, and that process is gone.
+   */
+  private void deleteStalePartials() throws IOException {
+    try (DirectoryStream<Path> partials =
+        Files.newDirectoryStream(xray.layout().basesDirectory(), ".*" + PARTIAL_SUFFIX)) {
+      for (Path partial : partials) {
+        Matcher matcher = PARTIAL_NAME.matcher(partial.getFileName().toString());
+        boolean ownerAlive = matcher.matches()
+            && ProcessHandle.of(Long.parseLong(matcher.group(1))).map(ProcessHandle::isAlive)
+                .orElse(false);
+        if (!ownerAlive) {
+          log.info("deleting {}, left by an interrupted import", partial);
+          Files.deleteIfExists(partial);
+        }
+      }
     }
   }
 

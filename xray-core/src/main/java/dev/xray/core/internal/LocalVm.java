@@ -14,6 +14,8 @@ import dev.xray.api.VmStatus;
 import dev.xray.api.XrayException;
 import dev.xray.api.XrayTimeoutException;
 import dev.xray.qmp.QmpClient;
+import dev.xray.qmp.QmpConnectionClosedException;
+import dev.xray.qmp.QmpStatus;
 import dev.xray.qmp.QmpEvent;
 import dev.xray.qmp.QmpEventStream;
 import dev.xray.qmp.QmpException;
@@ -37,6 +39,7 @@ class LocalVm implements Vm {
   /** How long a status query waits for the monitor before calling the VM unresponsive. */
   static final Duration STATUS_TIMEOUT = Duration.ofSeconds(2);
   private static final Duration KILL_TIMEOUT = Duration.ofSeconds(10);
+  private static final Duration POWER_BUTTON_INTERVAL = Duration.ofSeconds(2);
 
   private final LocalXray xray;
   private final String name;
@@ -145,7 +148,9 @@ class LocalVm implements Vm {
 
   @Override
   public void start(Accelerator accelerator, Display display) {
-    start(accelerator, display, true);
+    VmSpec spec = spec();
+    start(accelerator != null ? accelerator : spec.accelerator(),
+        display != null ? display : spec.display(), accelerator != null);
   }
 
   private void start(Accelerator accelerator, Display display, boolean explicit) {
@@ -164,20 +169,52 @@ class LocalVm implements Vm {
         return;
       }
       ProcessHandle process = observation.process().get();
-      try (QmpClient qmp = connectMonitor()) {
-        qmp.systemPowerdown();
-      } catch (QmpException e) {
-        throw new QemuException("cannot press the power button of VM '" + name + "': "
-            + e.getMessage() + "; 'xray stop " + name + " --force' kills it", e);
-      }
-      if (!QemuProcess.awaitExit(process, timeout)) {
+      if (!pressPowerButton(process, timeout)) {
         throw new XrayTimeoutException("VM '" + name + "' did not power off within "
-            + timeout.toSeconds() + " s of the ACPI power button (the guest may ignore it);"
-            + " it is still running. 'xray stop " + name + " --force' kills it");
+            + timeout.toSeconds() + " s of pressing the ACPI power button (the guest may "
+            + "ignore it), so it is still running. 'xray stop " + name + " --force' kills it");
       }
       cleanRunFiles();
     }
     log.info("stopped VM {} in {} ms", name, (System.nanoTime() - startNanos) / 1_000_000);
+  }
+
+  /**
+   * Presses the power button every {@link #POWER_BUTTON_INTERVAL} until QEMU exits, because a
+   * guest that is still booting misses a single press. A VM that never left QEMU's prelaunch
+   * state (its start was interrupted) runs no guest, so QEMU is told to quit instead; a paused
+   * guest is resumed first, because it cannot see the button. Returns whether QEMU exited.
+   */
+  private boolean pressPowerButton(ProcessHandle process, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    try (QmpClient qmp = connectMonitor()) {
+      QmpStatus status = qmp.queryStatus();
+      if (status.status().equals("prelaunch")) {
+        qmp.quit();
+        return QemuProcess.awaitExit(process, timeout);
+      }
+      if (!status.running()) {
+        qmp.cont();
+      }
+      while (true) {
+        qmp.systemPowerdown();
+        long remaining = deadline - System.nanoTime();
+        Duration wait = Duration.ofNanos(Math.max(0,
+            Math.min(remaining, POWER_BUTTON_INTERVAL.toNanos())));
+        if (QemuProcess.awaitExit(process, wait)) {
+          return true;
+        }
+        if (System.nanoTime() >= deadline) {
+          return false;
+        }
+      }
+    } catch (QmpConnectionClosedException e) {
+      // QEMU closed the monitor because the guest powered off between two presses.
+      return QemuProcess.awaitExit(process, Duration.ofSeconds(5));
+    } catch (QmpException e) {
+      throw new QemuException("cannot press the power button of VM '" + name + "': "
+          + e.getMessage() + "; 'xray stop " + name + " --force' kills it", e);
+    }
   }
 
   @Override

@@ -101,6 +101,7 @@ final class LocalVms implements Vms {
     if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
       throw alreadyExists(spec.name());
     }
+    VmLauncher.checkSocketPaths(xray.layout().vmFiles(spec.name()), HostPlatform.current());
     if (!Files.exists(xray.layout().base(spec.base()))) {
       throw LocalBases.notFound(spec.base());
     }

@@ -47,6 +47,33 @@ public final class QemuImg {
     }
   }
 
+  /** The outcome of {@code qemu-img check}. */
+  public record CheckResult(int exitCode, String summary) {
+    /** Returns whether the image has no corruption; leaked clusters only waste space. */
+    public boolean consistent() {
+      return exitCode == 0 || exitCode == 3;
+    }
+  }
+
+  /**
+   * Checks a qcow2 image's metadata ({@code qemu-img check}); exit code 2 means corruption,
+   * 3 leaked clusters only, 1 that the check could not finish.
+   */
+  public CheckResult check(Path image) {
+    List<String> command = List.of(program.toString(), "check", "-f", "qcow2",
+        image.toString());
+    try {
+      ProcessRunner.Result result = ProcessRunner.run(command, null, LONG);
+      String output = (result.stdout() + "\n" + result.stderr()).strip();
+      String summary = output.lines().filter(line -> !line.isBlank())
+          .reduce((first, second) -> second).orElse("no output");
+      return new CheckResult(result.exitCode(), summary);
+    } catch (IOException e) {
+      throw new ImageException("cannot run " + program + " to check " + image + ": "
+          + e.getMessage());
+    }
+  }
+
   /** Returns the image's format, virtual size, file size and backing file. */
   public DiskImage describe(Path image, boolean shared) {
     return toDiskImage(image, info(image, shared));

@@ -56,6 +56,10 @@ final class VmLauncher {
     VmSpec spec = config.spec();
     QemuProcess.Observation observation = QemuProcess.observe(files);
     if (observation.state() == QemuProcess.PidState.ALIVE) {
+      if (resumePaused()) {
+        log.info("resumed paused VM {}", name);
+        return;
+      }
       throw new InvalidStateException("VM '" + name + "' is already running (pid "
           + observation.pid().orElse(-1L) + ")", VmStatus.RUNNING);
     }
@@ -66,7 +70,7 @@ final class VmLauncher {
     vm.cleanRunFiles();
     HostPlatform host = HostPlatform.current();
     checkFiles(spec);
-    checkSocketPaths(host);
+    checkSocketPaths(files, host);
     checkPortsFree(spec);
     HostPlatform.AcceleratorChoice choice = host.chooseAccelerator(spec.architecture(),
         requested, explicit, System.getenv(HostPlatform.ACCEL_VARIABLE));
@@ -181,6 +185,20 @@ final class VmLauncher {
     }
   }
 
+  /** Resumes a QEMU whose vCPUs are stopped; returns false when they already run. */
+  private boolean resumePaused() {
+    try (QmpClient qmp = vm.connectMonitor()) {
+      if (qmp.queryStatus().running()) {
+        return false;
+      }
+      qmp.cont();
+      return true;
+    } catch (QmpException e) {
+      throw new QemuException("VM '" + name + "' has a QEMU process whose monitor failed: "
+          + e.getMessage() + "; 'xray stop " + name + " --force' ends it", e);
+    }
+  }
+
   /** Waits until QEMU has loaded the saved state, then clears it from the config. */
   private void awaitIncomingMigration(QmpClient qmp, VmConfig.Contents config)
       throws QmpException {
@@ -249,13 +267,15 @@ final class VmLauncher {
     }
   }
 
-  private void checkSocketPaths(HostPlatform host) {
+  /** Raises HostException when a socket path of the VM is too long to bind on this host. */
+  static void checkSocketPaths(HomeLayout.VmFiles files, HostPlatform host) {
     int max = host.os() == HostPlatform.Os.MACOS ? MAX_SOCKET_PATH_MACOS : MAX_SOCKET_PATH_LINUX;
     for (Path socket : List.of(files.qmpSocket(), files.eventSocket(), files.consoleSocket())) {
       int length = socket.toString().getBytes(StandardCharsets.UTF_8).length;
       if (length > max) {
         throw new HostException("the socket path " + socket + " is " + length + " bytes, more"
-            + " than the " + max + " a unix socket allows; set XRAY_HOME to a shorter path");
+            + " than the " + max + " a unix socket allows; use a shorter VM name or set "
+            + "XRAY_HOME to a shorter path");
       }
     }
   }
