@@ -79,8 +79,8 @@ class Aarch64GuestIT {
 
   /**
    * Skips the test without the aarch64 tools, or fails when QEMU tests must run. It runs before
-   * each test and not in a {@code @BeforeAll} method, because failsafe 3.5.4 reports a class aborted
-   * there as zero tests, without the reason.
+   * each test and not in a {@code @BeforeAll} method, because failsafe 3.5.4 reports a class
+   * aborted there as zero tests, without the reason.
    */
   private static void requireAarch64Tools() {
     List<String> missing = new ArrayList<>();

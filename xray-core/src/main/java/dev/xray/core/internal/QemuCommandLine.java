@@ -121,6 +121,8 @@ public final class QemuCommandLine {
   }
 
   private static List<String> displayArgs(Architecture architecture, Display display) {
+    // NOTE: a window (sdl, gtk, cocoa) under -daemonize was not tried on macOS, where Cocoa may
+    // refuse to run in a forked process; --display none is the tested case.
     if (display == Display.NONE) {
       return List.of("-display", "none");
     }

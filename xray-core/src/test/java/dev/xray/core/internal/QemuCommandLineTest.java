@@ -167,7 +167,8 @@ class QemuCommandLineTest {
         "-chardev", "socket,id=monitor,path=/Users/ada/.xray/vms/web/qmp.sock,server=on,"
             + "wait=off",
         "-mon", "chardev=monitor,mode=control",
-        "-chardev", "socket,id=events,path=/Users/ada/.xray/vms/web/events.sock,server=on,wait=off",
+        "-chardev", "socket,id=events,path=/Users/ada/.xray/vms/web/events.sock,server=on,"
+            + "wait=off",
         "-mon", "chardev=events,mode=control",
         "-device", "virtio-gpu-pci",
         "-device", "qemu-xhci",
