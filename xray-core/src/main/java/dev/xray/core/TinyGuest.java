@@ -36,7 +36,8 @@ public final class TinyGuest {
   /** The guest memory the image needs, in MiB: UEFI firmware fails below 160. */
   public static final int MEMORY_MIB = 256;
 
-  private static final Pattern PROMPT_PATTERN = Pattern.compile(Pattern.quote(PROMPT));
+  private static final java.util.concurrent.atomic.AtomicLong COMMANDS =
+      new java.util.concurrent.atomic.AtomicLong();
   private static final Logger log = LoggerFactory.getLogger(TinyGuest.class);
   private static final String SCRIPT = "guest/build-guest.sh";
   private static final long BUILD_TIMEOUT_MINUTES = 15;
@@ -45,13 +46,26 @@ public final class TinyGuest {
 
   /**
    * Runs one shell command in the guest through its serial console and returns its output, with
-   * line ends as {@code \n} and without the prompt. Call it only after {@link #READY_LINE}:
-   * keys typed while the firmware starts can stop the boot in a menu.
+   * line ends as {@code \n} and without prompts. Call it only after {@link #READY_LINE}: keys
+   * typed while the firmware starts can stop the boot in a menu.
+   *
+   * <p>An end marker echoed after the command delimits its output, because a prompt alone is
+   * ambiguous: a console that connects just after the ready line also receives the shell's first
+   * prompt, which would otherwise end the first command early.
    */
   public static String runCommand(SerialConsole console, String command, Duration timeout) {
-    console.send(command + "\n");
-    String output = console.readUntil(PROMPT_PATTERN, timeout);
-    return output.substring(0, output.length() - PROMPT.length()).replace("\r\n", "\n");
+    String marker = "XRAY-END-" + COMMANDS.incrementAndGet();
+    console.send(command + "\necho " + marker + "\n");
+    String output = console.readUntil(
+        Pattern.compile(Pattern.quote(marker) + "\r?\n" + Pattern.quote(PROMPT)), timeout);
+    output = output.substring(0, output.lastIndexOf(marker));
+    if (output.endsWith(PROMPT)) {
+      output = output.substring(0, output.length() - PROMPT.length());
+    }
+    while (output.startsWith(PROMPT)) {
+      output = output.substring(PROMPT.length());
+    }
+    return output.replace("\r\n", "\n");
   }
 
   /** Returns the default cache folder: {@code $XDG_CACHE_HOME/xray/guest}. */
