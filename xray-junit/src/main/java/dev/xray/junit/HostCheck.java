@@ -53,17 +53,11 @@ class HostCheck {
   }
 
   /**
-   * Returns whether a missing QEMU must fail tests instead of skipping them: {@code
-   * XRAY_REQUIRE_QEMU=1}, or {@code CI=true} unless {@code XRAY_REQUIRE_QEMU=0}.
+   * Returns whether a missing QEMU must fail tests instead of skipping them: only with {@code
+   * XRAY_REQUIRE_QEMU=1}. {@code CI=true} alone does not count, because CI services set it on
+   * every runner, also on those without QEMU.
    */
   boolean isRequired() {
-    String require = environment.apply(REQUIRE_VARIABLE);
-    if ("1".equals(require)) {
-      return true;
-    }
-    if ("0".equals(require)) {
-      return false;
-    }
-    return "true".equals(environment.apply("CI"));
+    return "1".equals(environment.apply(REQUIRE_VARIABLE));
   }
 }

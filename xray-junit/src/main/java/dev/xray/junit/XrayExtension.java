@@ -90,7 +90,7 @@ public final class XrayExtension implements ExecutionCondition, BeforeAllCallbac
   /**
    * Disables a test class with the reason when this host cannot run the VMs of its {@link XrayVm}
    * fields. Test methods are always enabled, because their class was checked. A misconfigured
-   * class, or one whose host lacks QEMU while {@code XRAY_REQUIRE_QEMU=1} or {@code CI=true},
+   * class, or one whose host lacks QEMU while {@code XRAY_REQUIRE_QEMU=1},
    * stays enabled so that {@link #beforeAll} fails it with the error.
    */
   @Override
@@ -147,8 +147,7 @@ public final class XrayExtension implements ExecutionCondition, BeforeAllCallbac
    * @throws ExtensionConfigurationException if a field is misconfigured, even on a host without
    *     QEMU. The message names the field and the fix.
    * @throws HostException if this host cannot run the VMs, which reaches this point only when
-   *     {@code XRAY_REQUIRE_QEMU=1}, or {@code CI=true} without {@code XRAY_REQUIRE_QEMU=0}, or
-   *     when JUnit's conditions are deactivated
+   *     {@code XRAY_REQUIRE_QEMU=1}, or when JUnit's conditions are deactivated
    */
   @Override
   public void beforeAll(ExtensionContext context) {
@@ -157,7 +156,7 @@ public final class XrayExtension implements ExecutionCondition, BeforeAllCallbac
     List<String> problems = hostProblems(context, fields);
     if (!problems.isEmpty()) {
       String requiredNote = hostCheck.isRequired() ? " (tests fail instead of skipping because "
-          + "XRAY_REQUIRE_QEMU=1, or CI=true; set XRAY_REQUIRE_QEMU=0 to skip them)" : "";
+          + "XRAY_REQUIRE_QEMU=1)" : "";
       throw new HostException(hostReason(problems) + requiredNote);
     }
     for (VmField field : fields) {

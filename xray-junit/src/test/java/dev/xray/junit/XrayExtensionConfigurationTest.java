@@ -253,7 +253,7 @@ class XrayExtensionConfigurationTest {
 
   static class NoQemuInCi {
     @RegisterExtension
-    static XrayExtension xray = new XrayExtension(hostWithoutQemu(null, "true"));
+    static XrayExtension xray = new XrayExtension(hostWithoutQemu("1", "true"));
 
     @XrayVm(tinyGuest = true)
     Vm vm;
@@ -263,19 +263,19 @@ class XrayExtensionConfigurationTest {
   }
 
   @Test
-  void missingQemuFailsClassInCi() {
+  void missingQemuFailsClassWhenRequired() {
     Throwable failure = classFailure(NoQemuInCi.class);
 
     assertThat(failure).isInstanceOf(HostException.class)
         .hasMessageStartingWith("xray cannot run VMs on this host: qemu-system-x86_64 not found")
-        .hasMessageEndingWith("set XRAY_REQUIRE_QEMU=0 to skip them)");
+        .hasMessageEndingWith("(tests fail instead of skipping because XRAY_REQUIRE_QEMU=1)");
   }
 
   @Test
   void requireVariableOverridesCi() {
     assertThat(hostWithoutQemu("1", null).isRequired()).isTrue();
     assertThat(hostWithoutQemu("0", "true").isRequired()).isFalse();
-    assertThat(hostWithoutQemu(null, "true").isRequired()).isTrue();
+    assertThat(hostWithoutQemu(null, "true").isRequired()).isFalse();
     assertThat(hostWithoutQemu(null, null).isRequired()).isFalse();
     assertThat(hostWithoutQemu(null, "false").isRequired()).isFalse();
   }
