@@ -63,7 +63,9 @@ final class LocalSnapshots implements Snapshots {
             + "' already exists; use --force to replace it, or pick another tag");
       }
       if (status.isAlive()) {
-        createLive(tag, exists);
+        // A tag left in the variable store only by an interrupted disk-only create or delete
+        // would make QEMU reject the save, so it is deleted first like a replaced snapshot.
+        createLive(tag, exists || varsHave(tag, true));
       } else {
         createStopped(tag, exists);
       }
@@ -115,18 +117,30 @@ final class LocalSnapshots implements Snapshots {
     }
   }
 
+  /**
+   * Takes a disk-only snapshot of the variable store first and of the overlay last, because the
+   * overlay's table is the list of record. A create that is killed in between leaves a tag in the
+   * variable store only, which no list shows and the next create of that tag replaces.
+   */
   private void createStopped(String tag, boolean replace) {
     QemuImg qemuImg = vm.xray().qemuImg();
     if (replace) {
       deleteStopped(tag);
+    } else if (varsHave(tag, false)) {
+      qemuImg.deleteSnapshot(files.vars(), tag);
     }
-    qemuImg.createSnapshot(files.disk(), tag);
+    qemuImg.createSnapshot(files.vars(), tag);
     try {
-      qemuImg.createSnapshot(files.vars(), tag);
+      qemuImg.createSnapshot(files.disk(), tag);
     } catch (RuntimeException e) {
-      qemuImg.deleteSnapshot(files.disk(), tag);
+      qemuImg.deleteSnapshot(files.vars(), tag);
       throw e;
     }
+  }
+
+  private boolean varsHave(String tag, boolean shared) {
+    return vm.xray().qemuImg().snapshots(files.vars(), shared).stream()
+        .anyMatch(snapshot -> snapshot.tag().equals(tag));
   }
 
   @Override

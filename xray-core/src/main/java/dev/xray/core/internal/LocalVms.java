@@ -22,6 +22,9 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -102,19 +105,35 @@ final class LocalVms implements Vms {
       throw alreadyExists(spec.name());
     }
     VmLauncher.checkSocketPaths(xray.layout().vmFiles(spec.name()), HostPlatform.current());
+    VmLauncher.checkLogPath(xray.layout().vmFiles(spec.name()));
     if (!Files.exists(xray.layout().base(spec.base()))) {
       throw LocalBases.notFound(spec.base());
     }
-    if (spec.sshPort().isPresent()) {
-      int port = spec.sshPort().getAsInt();
-      for (Vm other : list()) {
-        Optional<VmSpec> otherSpec = readSpecQuietly(other);
-        if (otherSpec.isPresent() && otherSpec.get().sshPort().equals(spec.sshPort())) {
-          throw new AlreadyExistsException("ssh port " + port + " is already given to VM '"
-              + other.name() + "'; pick another --ssh-port");
+    Set<Integer> ports = hostPorts(spec);
+    if (ports.isEmpty()) {
+      return;
+    }
+    for (Vm other : list()) {
+      Optional<VmSpec> otherSpec = readSpecQuietly(other);
+      if (otherSpec.isEmpty()) {
+        continue;
+      }
+      for (int port : hostPorts(otherSpec.get())) {
+        if (ports.contains(port)) {
+          String option = spec.sshPort().equals(OptionalInt.of(port)) ? "--ssh-port"
+              : "port forward";
+          throw new AlreadyExistsException("host port " + port + " is already forwarded to VM '"
+              + other.name() + "'; pick another " + option);
         }
       }
     }
+  }
+
+  /** Returns the host ports on 127.0.0.1 that a VM of {@code spec} listens on. */
+  private static Set<Integer> hostPorts(VmSpec spec) {
+    Set<Integer> ports = new TreeSet<>(spec.portForwards().keySet());
+    spec.sshPort().ifPresent(ports::add);
+    return ports;
   }
 
   private static AlreadyExistsException alreadyExists(String name) {

@@ -38,6 +38,8 @@ final class VmLauncher {
   /** The maximum length of a unix socket path QEMU can bind, in bytes: sun_path minus its NUL. */
   private static final int MAX_SOCKET_PATH_LINUX = 107;
   private static final int MAX_SOCKET_PATH_MACOS = 103;
+  /** How many lines of each log a crash report shows. */
+  private static final int CRASH_LOG_LINES = 5;
 
   private final LocalVm vm;
   private final HomeLayout.VmFiles files;
@@ -67,10 +69,14 @@ final class VmLauncher {
       throw new InvalidStateException("VM '" + name + "' is a warm-start template and cannot be "
           + "started; start a clone of it instead", VmStatus.STOPPED);
     }
+    if (observation.state() == QemuProcess.PidState.DEAD) {
+      reportCrash(observation);
+    }
     vm.cleanRunFiles();
     HostPlatform host = HostPlatform.current();
     checkFiles(spec);
     checkSocketPaths(files, host);
+    checkLogPath(files);
     checkPortsFree(spec);
     HostPlatform.AcceleratorChoice choice = host.chooseAccelerator(spec.architecture(),
         requested, explicit, System.getenv(HostPlatform.ACCEL_VARIABLE));
@@ -185,6 +191,24 @@ final class VmLauncher {
     }
   }
 
+  /**
+   * Logs, as a warning, that the last run ended without a clean shutdown, with the last lines of
+   * its logs, because the start that follows deletes those logs.
+   */
+  private void reportCrash(QemuProcess.Observation observation) {
+    StringBuilder message = new StringBuilder("VM '" + name + "' had crashed: its QEMU"
+        + observation.pid().map(pid -> " (pid " + pid + ")").orElse("")
+        + " ended without a clean shutdown");
+    for (Path log : List.of(files.qemuLog(), files.serialLog())) {
+      List<String> tail = SerialLog.tail(log, CRASH_LOG_LINES);
+      if (!tail.isEmpty()) {
+        message.append("; last lines of ").append(log).append(":\n  ")
+            .append(String.join("\n  ", tail));
+      }
+    }
+    log.warn("{}", message);
+  }
+
   /** Resumes a QEMU whose vCPUs are stopped; returns false when they already run. */
   private boolean resumePaused() {
     try (QmpClient qmp = vm.connectMonitor()) {
@@ -264,6 +288,56 @@ final class VmLauncher {
       throw new ImageException("base image '" + spec.base() + "' of VM '" + name
           + "' is missing: " + base + link + "; import it again with 'xray base import FILE "
           + "--name " + spec.base() + "'");
+    }
+    checkBaseUnchanged(spec.base(), base);
+  }
+
+  /**
+   * Raises ImageException when the base is no longer the image the overlay was made on, as far
+   * as the qcow2 headers show. Either the base is not a standalone qcow2 image any more, or it is
+   * larger than the overlay, which qemu-img created at the base's virtual size.
+   *
+   * <p>NOTE: a base replaced by another standalone qcow2 image of the same or a smaller virtual
+   * size is not detected, because the VM's files record nothing else about its base.
+   */
+  private void checkBaseUnchanged(String baseName, Path base) {
+    Qcow2Header overlay;
+    try {
+      overlay = Qcow2Header.read(files.disk());
+    } catch (IOException e) {
+      throw new ImageException("VM '" + name + "' is damaged: " + e.getMessage() + "; remove "
+          + "the VM with 'xray remove " + name + " --force' and create it again");
+    }
+    String reimport = "; import the original image again with 'xray base import FILE --name "
+        + baseName + "'";
+    Qcow2Header header;
+    try {
+      header = Qcow2Header.read(base);
+    } catch (IOException e) {
+      throw new ImageException("base image '" + baseName + "' of VM '" + name + "' changed: "
+          + e.getMessage() + reimport);
+    }
+    if (header.backingFile().isPresent()) {
+      throw new ImageException("base image '" + baseName + "' of VM '" + name + "' changed: "
+          + base + " now has a backing file (" + header.backingFile().get() + ")" + reimport);
+    }
+    if (header.virtualSize() > overlay.virtualSize()) {
+      throw new ImageException("base image '" + baseName + "' of VM '" + name + "' changed: "
+          + "its virtual size is " + header.virtualSize() + " bytes, more than the "
+          + overlay.virtualSize() + " bytes of the VM's overlay, which was created at the "
+          + "base's size" + reimport);
+    }
+  }
+
+  /**
+   * Raises HostException when the VM's folder contains '%'. QEMU reads the file name of its
+   * {@code -D} log as a template that may hold one {@code %d} (its pid) and no other '%', so it
+   * would refuse such a path, or write the log elsewhere, and the option has no escape.
+   */
+  static void checkLogPath(HomeLayout.VmFiles files) {
+    if (files.qemuLog().toString().contains("%")) {
+      throw new HostException("the VM folder " + files.directory() + " contains '%', which "
+          + "QEMU cannot take in the path of its log file; set XRAY_HOME to a path without '%'");
     }
   }
 
