@@ -186,9 +186,18 @@ final class LocalSnapshots implements Snapshots {
     }
   }
 
+  /**
+   * Returns whether the variable store has a snapshot called {@code tag}. The snapshot table is
+   * read from the file without running qemu-img; QEMU writes a new table before it switches to
+   * it, so the file stays readable while the VM runs.
+   */
   private boolean varsHave(String tag, boolean shared) {
-    return vm.xray().qemuImg().snapshots(files.vars(), shared).stream()
-        .anyMatch(snapshot -> snapshot.tag().equals(tag));
+    try {
+      return hasTag(Qcow2SnapshotTable.read(files.vars()), tag);
+    } catch (IOException e) {
+      throw new ImageException("cannot read the snapshots of " + files.vars() + ": "
+          + e.getMessage());
+    }
   }
 
   @Override
@@ -292,8 +301,7 @@ final class LocalSnapshots implements Snapshots {
 
   private void revertStopped(SnapshotInfo snapshot) {
     QemuImg qemuImg = vm.xray().qemuImg();
-    boolean varsHaveIt = qemuImg.snapshots(files.vars(), false).stream()
-        .anyMatch(s -> s.tag().equals(snapshot.tag()));
+    boolean varsHaveIt = varsHave(snapshot.tag(), false);
     qemuImg.applySnapshot(files.disk(), snapshot.tag());
     if (varsHaveIt) {
       qemuImg.applySnapshot(files.vars(), snapshot.tag());
@@ -337,9 +345,7 @@ final class LocalSnapshots implements Snapshots {
   private void deleteStopped(String tag) {
     QemuImg qemuImg = vm.xray().qemuImg();
     qemuImg.deleteSnapshot(files.disk(), tag);
-    boolean varsHaveIt = qemuImg.snapshots(files.vars(), false).stream()
-        .anyMatch(s -> s.tag().equals(tag));
-    if (varsHaveIt) {
+    if (varsHave(tag, false)) {
       qemuImg.deleteSnapshot(files.vars(), tag);
     }
   }

@@ -3,6 +3,7 @@ package dev.xray.core.internal;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -66,7 +67,7 @@ final class QemuProcess {
    */
   static boolean awaitExit(ProcessHandle process, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (process.isAlive()) {
+    while (process.isAlive() && !isExitedZombie(process.pid())) {
       if (System.nanoTime() >= deadline) {
         return false;
       }
@@ -78,6 +79,26 @@ final class QemuProcess {
       }
     }
     return true;
+  }
+
+  /**
+   * Returns whether a Linux process is a zombie whose threads have all ended: it has exited and
+   * released its files and image locks, and only waits to be reaped, which the init process of
+   * a container may do a second or two later. A zombie main thread alone is not enough, because
+   * QEMU's other threads may still hold the image locks. Returns false where /proc is missing.
+   */
+  static boolean isExitedZombie(long pid) {
+    Path proc = Path.of("/proc", Long.toString(pid));
+    try (java.util.stream.Stream<Path> tasks = Files.list(proc.resolve("task"))) {
+      if (tasks.count() > 1) {
+        return false;
+      }
+      String stat = Files.readString(proc.resolve("stat"));
+      int end = stat.lastIndexOf(')');
+      return end > 0 && end + 2 < stat.length() && stat.charAt(end + 2) == 'Z';
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
   }
 
   /** Deletes what a QEMU run leaves behind: the pid file and the sockets. */
