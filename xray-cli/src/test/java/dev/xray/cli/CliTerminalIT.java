@@ -2,6 +2,8 @@ package dev.xray.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.xray.api.Vm;
+import dev.xray.api.Xray;
 import dev.xray.core.TinyGuest;
 import dev.xray.core.testing.RequiresQemu;
 import dev.xray.core.testing.TestGuest;
@@ -13,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,6 +43,13 @@ class CliTerminalIT {
         "--link");
     run(null, launcher, "base", "import", TestGuest.image().toString(), "--name", "other",
         "--link");
+  }
+
+  @AfterEach
+  void killLeftovers() {
+    if (Files.isDirectory(home)) {
+      Xray.open(home).vms().list().forEach(Vm::kill);
+    }
   }
 
   private Run run(String input, String... command) throws IOException, InterruptedException {
