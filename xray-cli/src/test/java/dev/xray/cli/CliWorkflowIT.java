@@ -6,6 +6,7 @@ import dev.xray.api.SerialConsole;
 import dev.xray.api.Vm;
 import dev.xray.api.Xray;
 import dev.xray.core.TinyGuest;
+import dev.xray.core.testing.Processes;
 import dev.xray.core.testing.RequiresQemu;
 import dev.xray.core.testing.Sha256;
 import dev.xray.core.testing.TestGuest;
@@ -146,7 +147,7 @@ class CliWorkflowIT {
     succeed("start", "vm1");
     long pid = Long.parseLong(Files.readString(home.resolve("vms/vm1/pid")).strip());
     assertThat(succeed("remove", "vm1", "--force").stdout()).contains("Removed VM vm1");
-    assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+    assertThat(Processes.isGone(pid, Duration.ofSeconds(10))).as("QEMU %d gone", pid).isTrue();
     assertThat(home.resolve("vms/vm1")).doesNotExist();
     assertThat(Sha256.of(home.resolve("bases/tiny.qcow2"))).isEqualTo(baseChecksum);
     succeed("base", "remove", "tiny");

@@ -13,6 +13,7 @@ import dev.xray.api.VmStatus;
 import dev.xray.api.VmTemplate;
 import dev.xray.api.Xray;
 import dev.xray.api.XrayTimeoutException;
+import dev.xray.core.testing.Processes;
 import dev.xray.core.testing.RequiresQemu;
 import dev.xray.core.testing.TestGuest;
 import java.io.IOException;
@@ -49,7 +50,7 @@ class WarmStartIT {
   }
 
   @Test
-  void ephemeralVmRemovesItselfOnClose() {
+  void ephemeralVmRemovesItselfOnClose() throws InterruptedException {
     Path folder;
     long pid;
     try (EphemeralVm vm = xray.vms().createEphemeral(spec("eph").build())) {
@@ -59,11 +60,11 @@ class WarmStartIT {
       assertThat(vm.status()).isEqualTo(VmStatus.RUNNING);
     }
     assertThat(folder).doesNotExist();
-    assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+    assertThat(Processes.isGone(pid, Duration.ofSeconds(10))).as("QEMU %d gone", pid).isTrue();
   }
 
   @Test
-  void leftoverOfDeadOwnerIsRemovedByNextOpen() throws IOException {
+  void leftoverOfDeadOwnerIsRemovedByNextOpen() throws IOException, InterruptedException {
     EphemeralVm vm = xray.vms().createEphemeral(spec("orphan").build());
     vm.start();
     long pid = vm.info().pid().getAsLong();
@@ -74,7 +75,7 @@ class WarmStartIT {
 
     Xray.open(temp.resolve("home"));
     assertThat(vm.directory()).doesNotExist();
-    assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+    assertThat(Processes.isGone(pid, Duration.ofSeconds(10))).as("QEMU %d gone", pid).isTrue();
   }
 
   @Test
