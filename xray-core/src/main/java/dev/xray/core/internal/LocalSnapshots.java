@@ -15,6 +15,7 @@ import dev.xray.api.XrayException;
 import dev.xray.qmp.QmpClient;
 import dev.xray.qmp.QmpException;
 import dev.xray.qmp.QmpProtocolException;
+import dev.xray.qmp.QmpTimeoutException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -88,7 +89,18 @@ final class LocalSnapshots implements Snapshots {
    * of the snapshot table share it, so the snapshot costs little more than QEMU's own job.
    */
   private SnapshotInfo createLiveInOneSession(String tag, boolean replace) {
-    try (QmpClient qmp = vm.connectMonitor()) {
+    QmpClient monitor;
+    try {
+      monitor = vm.connectMonitor();
+    } catch (QmpTimeoutException e) {
+      throw new InvalidStateException("cannot take a snapshot of VM '" + vm.name()
+          + "': its monitor does not respond; 'xray stop " + vm.name() + " --force' ends it",
+          VmStatus.UNRESPONSIVE);
+    } catch (QmpException e) {
+      throw new QemuException("cannot take snapshot '" + tag + "' of VM '" + vm.name() + "': "
+          + e.getMessage(), e);
+    }
+    try (QmpClient qmp = monitor) {
       boolean exists = hasTag(snapshotsFromMonitor(qmp, QemuCommandLine.DISK_NODE), tag);
       if (exists && !replace) {
         throw new AlreadyExistsException("snapshot '" + tag + "' of VM '" + vm.name()
