@@ -89,7 +89,7 @@ public final class VmSpec {
     return name;
   }
 
-  /** The name of the base image the VM's overlay is backed by. */
+  /** Returns the name of the base image that backs the VM's overlay. */
   public String base() {
     return base;
   }
@@ -103,7 +103,7 @@ public final class VmSpec {
     return cpus;
   }
 
-  /** The host port on 127.0.0.1 forwarded to the guest's port 22, if any. */
+  /** Returns the host port on 127.0.0.1 forwarded to the guest's port 22, if any. */
   public OptionalInt sshPort() {
     return sshPort == 0 ? OptionalInt.empty() : OptionalInt.of(sshPort);
   }

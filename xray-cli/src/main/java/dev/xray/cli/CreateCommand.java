@@ -128,7 +128,7 @@ final class CreateCommand implements Callable<Integer> {
         return bases.get(number - 1).name();
       }
     } catch (NumberFormatException e) {
-      // Neither a base name nor a number; the error below says so.
+      // Neither a base name nor a number, which the error below reports.
     }
     throw new ErrorHandler.UsageException("invalid choice: '" + answer + "'; expected a number "
         + "from 1 to " + bases.size() + ", or use --base (" + names + ")");

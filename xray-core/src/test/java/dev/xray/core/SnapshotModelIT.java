@@ -92,7 +92,7 @@ class SnapshotModelIT {
         .isEqualTo("root");
     Path home = temp.resolve("small");
     Files.createDirectories(home);
-    // 48 MiB holds the overlay, the vars and the logs, but not the guest's RAM state.
+    // 48 MiB fits the overlay, the vars and the logs, but not the guest's RAM state.
     run("mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", home.toString());
     Vm vm = null;
     try {

@@ -19,7 +19,7 @@ public final class HostPlatform {
   /** Environment variable that overrides the accelerator: kvm, hvf, tcg or auto. */
   public static final String ACCEL_VARIABLE = "XRAY_ACCEL";
 
-  /** An operating system that xray tells apart. */
+  /** The operating systems whose accelerators xray can choose. */
   public enum Os { LINUX, MACOS, OTHER }
 
   private final Os os;

@@ -111,15 +111,7 @@ final class LocalSnapshots implements Snapshots {
       if (exists || hasTag(snapshotsFromMonitor(qmp, QemuCommandLine.VARS_NODE), tag)) {
         qmp.snapshotDelete(tag, QemuCommandLine.snapshotNodes(), JOB_TIMEOUT);
       }
-      try {
-        qmp.snapshotSave(tag, QemuCommandLine.DISK_NODE, QemuCommandLine.snapshotNodes(),
-            JOB_TIMEOUT);
-      } catch (QmpException e) {
-        removePartialLive(qmp, tag);
-        resumeIfPaused(qmp);
-        throw new QemuException("live snapshot '" + tag + "' of VM '" + vm.name()
-            + "' failed: " + e.getMessage() + "; the VM keeps running", e);
-      }
+      saveLive(qmp, tag);
       return snapshotsFromMonitor(qmp, QemuCommandLine.DISK_NODE).stream()
           .filter(snapshot -> snapshot.tag().equals(tag))
           .map(snapshot -> new SnapshotInfo(snapshot.tag(), snapshot.created(),
@@ -142,18 +134,26 @@ final class LocalSnapshots implements Snapshots {
       if (replace) {
         qmp.snapshotDelete(tag, QemuCommandLine.snapshotNodes(), JOB_TIMEOUT);
       }
-      try {
-        qmp.snapshotSave(tag, QemuCommandLine.DISK_NODE, QemuCommandLine.snapshotNodes(),
-            JOB_TIMEOUT);
-      } catch (QmpException e) {
-        removePartialLive(qmp, tag);
-        resumeIfPaused(qmp);
-        throw new QemuException("live snapshot '" + tag + "' of VM '" + vm.name()
-            + "' failed: " + e.getMessage() + "; the VM keeps running", e);
-      }
+      saveLive(qmp, tag);
     } catch (QmpException e) {
       throw new QemuException("cannot take snapshot '" + tag + "' of VM '" + vm.name() + "': "
           + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Runs the snapshot-save job. When it fails, removes what it left on any drive and resumes the
+   * VM, so the VM keeps running without a half snapshot.
+   */
+  private void saveLive(QmpClient qmp, String tag) {
+    try {
+      qmp.snapshotSave(tag, QemuCommandLine.DISK_NODE, QemuCommandLine.snapshotNodes(),
+          JOB_TIMEOUT);
+    } catch (QmpException e) {
+      removePartialLive(qmp, tag);
+      resumeIfPaused(qmp);
+      throw new QemuException("live snapshot '" + tag + "' of VM '" + vm.name()
+          + "' failed: " + e.getMessage() + "; the VM keeps running", e);
     }
   }
 

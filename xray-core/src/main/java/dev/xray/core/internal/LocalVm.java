@@ -189,7 +189,7 @@ class LocalVm implements Vm {
   /**
    * Presses the power button every {@link #POWER_BUTTON_INTERVAL} until QEMU exits, because a
    * guest that is still booting misses a single press. A VM that never left QEMU's prelaunch
-   * state (its start was interrupted) runs no guest, so QEMU is told to quit instead; a paused
+   * state (its start was interrupted) runs no guest, so QEMU is sent {@code quit} instead; a paused
    * guest is resumed first, because it cannot see the button. Returns whether QEMU exited.
    */
   private boolean pressPowerButton(ProcessHandle process, Duration timeout) {
