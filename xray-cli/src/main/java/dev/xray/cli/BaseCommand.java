@@ -78,7 +78,7 @@ final class BaseCommand implements Runnable {
     public Integer call() {
       List<BaseImage> images = base.parent.xray().bases().list();
       if (json) {
-        ArrayNode array = Output.JSON.createArrayNode();
+        ArrayNode array = Output.Json.MAPPER.createArrayNode();
         for (BaseImage image : images) {
           ObjectNode node = array.addObject();
           node.put("name", image.name());

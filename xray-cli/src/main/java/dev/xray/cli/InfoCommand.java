@@ -66,7 +66,7 @@ final class InfoCommand implements Callable<Integer> {
   }
 
   static ObjectNode toJson(VmInfo info) {
-    ObjectNode node = Output.JSON.createObjectNode();
+    ObjectNode node = Output.Json.MAPPER.createObjectNode();
     VmSpec vmSpec = info.spec();
     node.put("name", vmSpec.name());
     node.put("status", info.status().label());

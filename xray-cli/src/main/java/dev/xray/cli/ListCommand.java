@@ -36,7 +36,7 @@ final class ListCommand implements Callable<Integer> {
     List<Row> rows = parent.xray().vms().list().stream().map(ListCommand::describe).toList();
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
-      ArrayNode array = Output.JSON.createArrayNode();
+      ArrayNode array = Output.Json.MAPPER.createArrayNode();
       for (Row row : rows) {
         ObjectNode node = array.addObject();
         node.put("name", row.name());

@@ -22,19 +22,52 @@ public final class Main {
     configureLogging(verbose);
     PrintWriter out = new PrintWriter(System.out, true);
     PrintWriter err = new PrintWriter(System.err, true);
-    CommandLine commandLine = newCommandLine(out, err, verbose);
+    CommandLine commandLine = newCommandLine(out, err, verbose, subcommandName(args));
     return commandLine.execute(args);
   }
 
-  /** Builds the command tree writing to {@code out} and {@code err}. */
+  /** Builds the whole command tree writing to {@code out} and {@code err}. */
   static CommandLine newCommandLine(PrintWriter out, PrintWriter err, boolean verbose) {
+    return newCommandLine(out, err, verbose, null);
+  }
+
+  /**
+   * Builds the command tree with only the subcommand {@code name} when that names one, or with
+   * every subcommand otherwise, so that the usage help and the "unknown command" suggestions
+   * still see them all.
+   */
+  static CommandLine newCommandLine(PrintWriter out, PrintWriter err, boolean verbose,
+      String name) {
     CommandLine commandLine = new CommandLine(new XrayCommand());
+    Class<?> only = name == null ? null : XrayCommand.SUBCOMMANDS.get(name);
+    if (only != null) {
+      commandLine.addSubcommand(name, only);
+    } else {
+      XrayCommand.SUBCOMMANDS.forEach(commandLine::addSubcommand);
+    }
+    // These settings reach only the subcommands that exist when they are made.
     commandLine.setOut(out);
     commandLine.setErr(err);
     commandLine.setCaseInsensitiveEnumValuesAllowed(true);
     commandLine.setExecutionExceptionHandler(new ErrorHandler(verbose));
     commandLine.setParameterExceptionHandler(ErrorHandler::handleParameterException);
     return commandLine;
+  }
+
+  /**
+   * Returns the first argument that is not an option, or null. The top-level command's options
+   * take no values, so that argument is the subcommand's name.
+   */
+  static String subcommandName(String... args) {
+    for (String arg : args) {
+      if (arg.equals("--")) {
+        return null;
+      }
+      if (!arg.startsWith("-")) {
+        return arg;
+      }
+    }
+    return null;
   }
 
   /**
@@ -48,7 +81,11 @@ public final class Main {
     setDefault("org.slf4j.simpleLogger.showShortLogName", verbose ? "true" : "false");
     setDefault("org.slf4j.simpleLogger.showLogName", "false");
     setDefault("org.slf4j.simpleLogger.showDateTime", verbose ? "true" : "false");
-    setDefault("org.slf4j.simpleLogger.dateTimeFormat", "HH:mm:ss.SSS");
+    if (verbose) {
+      // slf4j-simple builds a SimpleDateFormat whenever a format is set, shown or not, and
+      // that loads the locale data: about 30 ms that a quiet command does not need.
+      setDefault("org.slf4j.simpleLogger.dateTimeFormat", "HH:mm:ss.SSS");
+    }
   }
 
   private static void setDefault(String key, String value) {

@@ -14,11 +14,18 @@ import java.util.Locale;
 
 /** Formats tables, sizes, times and JSON for the CLI's output. */
 final class Output {
-  static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   private static final DateTimeFormatter LOCAL_TIME =
       DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneId.systemDefault());
 
   private Output() {}
+
+  /** Holds the mapper apart, so that a table-only command never builds it (about 15 ms). */
+  static final class Json {
+    static final ObjectMapper MAPPER =
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private Json() {}
+  }
 
   /** Prints rows as columns padded to their widest cell; the first row is the header. */
   static void table(PrintWriter out, List<List<String>> rows) {
@@ -54,7 +61,7 @@ final class Output {
   /** Prints {@code value} as indented JSON. */
   static void json(PrintWriter out, Object value) {
     try {
-      out.println(JSON.writeValueAsString(value));
+      out.println(Json.MAPPER.writeValueAsString(value));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("cannot write JSON: " + e.getMessage(), e);
     }

@@ -54,7 +54,7 @@ final class SnapshotCommand implements Runnable {
   }
 
   static ArrayNode toJson(List<SnapshotInfo> snapshots) {
-    ArrayNode array = Output.JSON.createArrayNode();
+    ArrayNode array = Output.Json.MAPPER.createArrayNode();
     for (SnapshotInfo snapshot : snapshots) {
       ObjectNode node = array.addObject();
       node.put("tag", snapshot.tag());

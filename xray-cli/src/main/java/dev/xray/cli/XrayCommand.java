@@ -3,6 +3,9 @@ package dev.xray.cli;
 import dev.xray.api.Xray;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Properties;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
@@ -19,23 +22,31 @@ import picocli.CommandLine.ScopeType;
         "snapshots of running VMs (with memory) and stopped ones (disk only).",
         "",
         "The home folder is $XRAY_HOME, or ~/.xray when it is unset."},
-    subcommands = {
-        BaseCommand.class,
-        CreateCommand.class,
-        StartCommand.class,
-        StopCommand.class,
-        ListCommand.class,
-        InfoCommand.class,
-        SnapshotCommand.class,
-        RemoveCommand.class,
-        ConsoleCommand.class,
-        LogsCommand.class,
-        SshCommand.class,
-        CompletionCommand.class,
-        CompletionCommand.Names.class,
-        DemoCommand.class},
     footer = {"", "Run 'xray demo' to see the whole workflow on a tiny test guest."})
 final class XrayCommand implements java.util.concurrent.Callable<Integer> {
+  /**
+   * The subcommands by name, in the order of the usage help. They are not in the
+   * {@code @Command} annotation because picocli builds the model of every listed command by
+   * reflection before it parses anything, which costs more than a short command's own work;
+   * {@link Main} adds only the command that is asked for. Each key is its class's
+   * {@code @Command} name.
+   */
+  static final Map<String, Class<?>> SUBCOMMANDS = subcommands(
+      BaseCommand.class, "base",
+      CreateCommand.class, "create",
+      StartCommand.class, "start",
+      StopCommand.class, "stop",
+      ListCommand.class, "list",
+      InfoCommand.class, "info",
+      SnapshotCommand.class, "snapshot",
+      RemoveCommand.class, "remove",
+      ConsoleCommand.class, "console",
+      LogsCommand.class, "logs",
+      SshCommand.class, "ssh",
+      CompletionCommand.class, "completion",
+      CompletionCommand.Names.class, "__complete",
+      DemoCommand.class, "demo");
+
   @Option(names = {"-v", "--verbose"}, scope = ScopeType.INHERIT,
       description = "show log lines, QEMU command lines, QMP traffic and stack traces")
   boolean verbose;
@@ -50,6 +61,14 @@ final class XrayCommand implements java.util.concurrent.Callable<Integer> {
   public Integer call() {
     spec.commandLine().usage(spec.commandLine().getErr());
     return ErrorHandler.USAGE;
+  }
+
+  private static Map<String, Class<?>> subcommands(Object... classesAndNames) {
+    Map<String, Class<?>> byName = new LinkedHashMap<>();
+    for (int i = 0; i < classesAndNames.length; i += 2) {
+      byName.put((String) classesAndNames[i + 1], (Class<?>) classesAndNames[i]);
+    }
+    return Collections.unmodifiableMap(byName);
   }
 
   /** Opens the home folder on first use, so that --help and usage errors never touch it. */
