@@ -7,8 +7,9 @@ public interface ProgressListener {
   ProgressListener NONE = (done, total) -> { };
 
   /**
-   * Reports that {@code done} of {@code total} bytes are finished. Called on the thread that
-   * runs the operation, at most a few times a second and once at the end; it must return fast.
+   * Reports that {@code done} of {@code total} bytes are finished. Called at most a few times a
+   * second and once at the end, never by two threads at once, but maybe on a thread that watches
+   * the operation rather than on the caller's; it must return fast.
    */
   void progress(long done, long total);
 }

@@ -27,6 +27,15 @@ public interface Snapshots {
    */
   SnapshotInfo create(String tag, boolean replace);
 
+  /**
+   * Takes a snapshot like {@link #create(String, boolean)} and reports its progress. A live
+   * snapshot reports the bytes of RAM and device state written so far, out of the VM's memory
+   * size, which bounds them (zero pages make the state smaller, so the count may end early).
+   * The count comes from the QEMU process's I/O counters, which only Linux has; elsewhere the
+   * listener hears only the final call. A disk-only snapshot reports nothing.
+   */
+  SnapshotInfo create(String tag, boolean replace, ProgressListener progress);
+
   /** Returns the VM's snapshots, oldest first. */
   List<SnapshotInfo> list();
 
@@ -40,6 +49,14 @@ public interface Snapshots {
    * @throws QemuException if loading fails; a running VM is left running
    */
   void revert(String tag);
+
+  /**
+   * Reverts like {@link #revert(String)} and reports the progress of loading a live snapshot
+   * into a running VM: the bytes read so far, out of the snapshot's saved state size. As for
+   * {@link #create(String, boolean, ProgressListener)}, only Linux counts bytes; elsewhere the
+   * listener hears only the final call. A revert of a stopped VM reports nothing.
+   */
+  void revert(String tag, ProgressListener progress);
 
   /**
    * Deletes a snapshot from every drive.

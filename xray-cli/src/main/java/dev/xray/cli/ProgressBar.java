@@ -3,6 +3,7 @@ package dev.xray.cli;
 import dev.xray.api.ProgressListener;
 import java.io.PrintStream;
 import java.util.Locale;
+import java.util.function.Function;
 
 /**
  * A one-line progress bar on stderr, drawn only when xray talks to a terminal, so that piped
@@ -15,6 +16,7 @@ final class ProgressBar implements ProgressListener, AutoCloseable {
   private final PrintStream err;
   private final boolean enabled;
   private boolean drawn;
+  private boolean counted;
 
   ProgressBar(String label) {
     this(label, System.err, Terminal.isInteractive());
@@ -27,10 +29,11 @@ final class ProgressBar implements ProgressListener, AutoCloseable {
   }
 
   @Override
-  public void progress(long done, long total) {
+  public synchronized void progress(long done, long total) {
     if (!enabled || total <= 0) {
       return;
     }
+    counted = true;
     int filled = (int) (WIDTH * done / total);
     err.printf(Locale.ROOT, "\r%s [%s%s] %3d%% %s / %s", label, "#".repeat(filled),
         " ".repeat(WIDTH - filled), 100 * done / total, Output.bytes(done), Output.bytes(total));
@@ -38,9 +41,9 @@ final class ProgressBar implements ProgressListener, AutoCloseable {
     drawn = true;
   }
 
-  /** Draws an elapsed-time line for work whose progress QEMU does not report. */
-  void elapsed(long nanos) {
-    if (!enabled) {
+  /** Draws an elapsed-time line until the work reports a byte count, if it ever does. */
+  synchronized void elapsed(long nanos) {
+    if (!enabled || counted) {
       return;
     }
     err.printf(Locale.ROOT, "\r%s ... %s", label, Output.seconds(nanos));
@@ -49,13 +52,15 @@ final class ProgressBar implements ProgressListener, AutoCloseable {
   }
 
   /**
-   * Runs {@code work} while a terminal shows {@code label} and the elapsed time: QEMU's monitor
-   * does not answer during a snapshot save or load, so there is no byte count to show.
+   * Runs {@code work} while a terminal shows {@code label} and the elapsed time, which gives way
+   * to a bar once the work reports bytes to the listener it is given. A snapshot save or load
+   * counts bytes only on Linux, where xray reads the QEMU process's I/O counters, because QEMU's
+   * monitor does not answer during those jobs.
    */
-  static <T> T whileRunning(String label, java.util.function.Supplier<T> work) {
+  static <T> T whileRunning(String label, Function<ProgressListener, T> work) {
     try (ProgressBar bar = new ProgressBar(label)) {
       if (!bar.enabled) {
-        return work.get();
+        return work.apply(ProgressListener.NONE);
       }
       long startNanos = System.nanoTime();
       Thread ticker = new Thread(() -> {
@@ -71,7 +76,7 @@ final class ProgressBar implements ProgressListener, AutoCloseable {
       ticker.setDaemon(true);
       ticker.start();
       try {
-        return work.get();
+        return work.apply(bar);
       } finally {
         ticker.interrupt();
         try {
@@ -84,7 +89,7 @@ final class ProgressBar implements ProgressListener, AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
     if (drawn) {
       // Clear the line so the result line that follows starts clean.
       err.print("\r\u001b[2K");

@@ -93,7 +93,7 @@ final class SnapshotCommand implements Runnable {
           ? "Saving the RAM state of VM " + name + " (up to " + vm.spec().memoryMiB() + " MiB)"
           : "Taking disk-only snapshot of VM " + name;
       SnapshotInfo info = ProgressBar.whileRunning(label,
-          () -> vm.snapshots().create(tag, force));
+          progress -> vm.snapshots().create(tag, force, progress));
       spec.commandLine().getOut().printf("Took %s snapshot %s of VM %s in %s%n",
           info.live() ? "live" : "disk-only", tag, name,
           Output.seconds(System.nanoTime() - startNanos));
@@ -148,8 +148,8 @@ final class SnapshotCommand implements Runnable {
       long startNanos = System.nanoTime();
       Vm vm = snapshot.vm(name);
       boolean running = vm.status().isAlive();
-      ProgressBar.whileRunning("Reverting VM " + name + " to snapshot " + tag, () -> {
-        vm.snapshots().revert(tag);
+      ProgressBar.whileRunning("Reverting VM " + name + " to snapshot " + tag, progress -> {
+        vm.snapshots().revert(tag, progress);
         return null;
       });
       PrintWriter out = spec.commandLine().getOut();

@@ -3,6 +3,7 @@ package dev.xray.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
+import dev.xray.api.ProgressListener;
 import dev.xray.api.QemuException;
 import dev.xray.api.SerialConsole;
 import dev.xray.api.SnapshotInfo;
@@ -17,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -83,6 +85,52 @@ class SnapshotModelIT {
       assertThat(disk).contains("\"name\": \"live\"").doesNotContain("\"vm-state-size\": 0,");
     } finally {
       vm.kill();
+    }
+  }
+
+  @Test
+  void liveSnapshotAndRevertReportBytesUpToTheirTotals() throws Exception {
+    Vm vm = bootedVm(temp.resolve("home"));
+    List<long[]> saved = new ArrayList<>();
+    List<long[]> loaded = new ArrayList<>();
+    try (SerialConsole console = vm.openConsole()) {
+      // Random bytes in the guest's RAM make a state that zero-page skipping cannot shrink.
+      TinyGuest.runCommand(console, "head -c 24000000 /dev/urandom > /tmp/fill", BOOT);
+
+      SnapshotInfo live = vm.snapshots().create("live", false, recorder(saved));
+      vm.snapshots().revert("live", recorder(loaded));
+
+      long ramBytes = (long) TinyGuest.MEMORY_MIB << 20;
+      assertThat(live.vmStateSize()).isGreaterThan(24_000_000);
+      assertCounts(saved, ramBytes);
+      assertCounts(loaded, live.vmStateSize());
+      assertThat(TinyGuest.runCommand(console, "wc -c < /tmp/fill", COMMAND).strip())
+          .isEqualTo("24000000");
+    } finally {
+      vm.kill();
+    }
+  }
+
+  private static ProgressListener recorder(List<long[]> calls) {
+    return (done, total) -> {
+      synchronized (calls) {
+        calls.add(new long[] {done, total});
+      }
+    };
+  }
+
+  /** The counts rise to {@code total} and end on it; samples between depend on timing. */
+  private static void assertCounts(List<long[]> calls, long total) {
+    synchronized (calls) {
+      assertThat(calls).isNotEmpty();
+      assertThat(calls.get(calls.size() - 1)).containsExactly(total, total);
+      for (int i = 0; i < calls.size(); i++) {
+        assertThat(calls.get(i)[1]).isEqualTo(total);
+        assertThat(calls.get(i)[0]).isBetween(0L, total);
+        if (i > 0) {
+          assertThat(calls.get(i)[0]).isGreaterThanOrEqualTo(calls.get(i - 1)[0]);
+        }
+      }
     }
   }
 

@@ -6,6 +6,7 @@ import dev.xray.api.AlreadyExistsException;
 import dev.xray.api.ImageException;
 import dev.xray.api.InvalidStateException;
 import dev.xray.api.Names;
+import dev.xray.api.ProgressListener;
 import dev.xray.api.NotFoundException;
 import dev.xray.api.QemuException;
 import dev.xray.api.SnapshotInfo;
@@ -20,6 +21,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -53,11 +55,17 @@ final class LocalSnapshots implements Snapshots {
 
   @Override
   public SnapshotInfo create(String tag, boolean replace) {
+    return create(tag, replace, ProgressListener.NONE);
+  }
+
+  @Override
+  public SnapshotInfo create(String tag, boolean replace, ProgressListener progress) {
     Names.checkSnapshotTag(tag);
+    Objects.requireNonNull(progress, "progress");
     long startNanos = System.nanoTime();
     try (FileLocks.Held lock = vm.lock()) {
       if (QemuProcess.observe(files).state() == QemuProcess.PidState.ALIVE) {
-        SnapshotInfo created = createLiveInOneSession(tag, replace);
+        SnapshotInfo created = createLiveInOneSession(tag, replace, progress);
         log.info("took live snapshot {} of VM {} in {} ms", tag, vm.name(),
             (System.nanoTime() - startNanos) / 1_000_000);
         return created;
@@ -72,7 +80,7 @@ final class LocalSnapshots implements Snapshots {
       if (status.isAlive()) {
         // A tag left in the variable store only by an interrupted disk-only create or delete
         // would make QEMU reject the save, so it is deleted first like a replaced snapshot.
-        createLive(tag, exists || varsHave(tag, true));
+        createLive(tag, exists || varsHave(tag, true), progress);
       } else {
         createStopped(tag, exists);
       }
@@ -88,7 +96,8 @@ final class LocalSnapshots implements Snapshots {
    * Takes a live snapshot over one monitor connection: the checks, the save and the final read
    * of the snapshot table share it, so the snapshot costs little more than QEMU's own job.
    */
-  private SnapshotInfo createLiveInOneSession(String tag, boolean replace) {
+  private SnapshotInfo createLiveInOneSession(String tag, boolean replace,
+      ProgressListener progress) {
     QmpClient monitor;
     try {
       monitor = vm.connectMonitor();
@@ -111,7 +120,7 @@ final class LocalSnapshots implements Snapshots {
       if (exists || hasTag(snapshotsFromMonitor(qmp, QemuCommandLine.VARS_NODE), tag)) {
         qmp.snapshotDelete(tag, QemuCommandLine.snapshotNodes(), JOB_TIMEOUT);
       }
-      saveLive(qmp, tag);
+      saveLive(qmp, tag, progress);
       return snapshotsFromMonitor(qmp, QemuCommandLine.DISK_NODE).stream()
           .filter(snapshot -> snapshot.tag().equals(tag))
           .map(snapshot -> new SnapshotInfo(snapshot.tag(), snapshot.created(),
@@ -129,12 +138,12 @@ final class LocalSnapshots implements Snapshots {
     return snapshots.stream().anyMatch(snapshot -> snapshot.tag().equals(tag));
   }
 
-  private void createLive(String tag, boolean replace) {
+  private void createLive(String tag, boolean replace, ProgressListener progress) {
     try (QmpClient qmp = vm.connectMonitor()) {
       if (replace) {
         qmp.snapshotDelete(tag, QemuCommandLine.snapshotNodes(), JOB_TIMEOUT);
       }
-      saveLive(qmp, tag);
+      saveLive(qmp, tag, progress);
     } catch (QmpException e) {
       throw new QemuException("cannot take snapshot '" + tag + "' of VM '" + vm.name() + "': "
           + e.getMessage(), e);
@@ -145,16 +154,26 @@ final class LocalSnapshots implements Snapshots {
    * Runs the snapshot-save job. When it fails, removes what it left on any drive and resumes the
    * VM, so the VM keeps running without a half snapshot.
    */
-  private void saveLive(QmpClient qmp, String tag) {
-    try {
+  private void saveLive(QmpClient qmp, String tag, ProgressListener progress) {
+    long ramBytes = (long) vm.spec().memoryMiB() << 20;
+    try (ProcessIoProgress written = followQemu(ProcessIoProgress.Direction.WRITE, ramBytes,
+        progress)) {
       qmp.snapshotSave(tag, QemuCommandLine.DISK_NODE, QemuCommandLine.snapshotNodes(),
           JOB_TIMEOUT);
+      written.finish();
     } catch (QmpException e) {
       removePartialLive(qmp, tag);
       resumeIfPaused(qmp);
       throw new QemuException("live snapshot '" + tag + "' of VM '" + vm.name()
           + "' failed: " + e.getMessage() + "; the VM keeps running", e);
     }
+  }
+
+  /** Follows the QEMU process's I/O counters, or nothing when its pid is unknown. */
+  private ProcessIoProgress followQemu(ProcessIoProgress.Direction direction, long total,
+      ProgressListener progress) {
+    long pid = QemuProcess.observe(files).pid().orElse(-1L);
+    return ProcessIoProgress.start(pid, direction, pid < 0 ? 0 : total, progress);
   }
 
   /** Deletes what a failed save may have left on some drives, so no half snapshot remains. */
@@ -268,14 +287,20 @@ final class LocalSnapshots implements Snapshots {
 
   @Override
   public void revert(String tag) {
+    revert(tag, ProgressListener.NONE);
+  }
+
+  @Override
+  public void revert(String tag, ProgressListener progress) {
     Names.checkSnapshotTag(tag);
+    Objects.requireNonNull(progress, "progress");
     long startNanos = System.nanoTime();
     try (FileLocks.Held lock = vm.lock()) {
       VmStatus status = vm.status();
       requireUsable(status, "revert");
       SnapshotInfo snapshot = find(tag, status).orElseThrow(() -> notFound(tag, status));
       if (status.isAlive()) {
-        revertLive(snapshot, status);
+        revertLive(snapshot, status, progress);
       } else {
         revertStopped(snapshot);
       }
@@ -284,16 +309,18 @@ final class LocalSnapshots implements Snapshots {
         (System.nanoTime() - startNanos) / 1_000_000);
   }
 
-  private void revertLive(SnapshotInfo snapshot, VmStatus status) {
+  private void revertLive(SnapshotInfo snapshot, VmStatus status, ProgressListener progress) {
     if (!snapshot.live()) {
       throw new InvalidStateException("snapshot '" + snapshot.tag() + "' of VM '" + vm.name()
           + "' is disk-only and cannot be loaded into a running VM; stop the VM first ('xray "
           + "stop " + vm.name() + "'), then revert", status);
     }
     try (QmpClient qmp = vm.connectMonitor()) {
-      try {
+      try (ProcessIoProgress read = followQemu(ProcessIoProgress.Direction.READ,
+          snapshot.vmStateSize(), progress)) {
         qmp.snapshotLoad(snapshot.tag(), QemuCommandLine.DISK_NODE,
             QemuCommandLine.snapshotNodes(), JOB_TIMEOUT);
+        read.finish();
       } catch (QmpException e) {
         // A failed load leaves QEMU paused in "restore-vm"; resume what was running.
         if (status == VmStatus.RUNNING) {
