@@ -15,7 +15,8 @@ public interface Snapshots {
    *
    * @throws IllegalArgumentException if the tag is invalid (see {@link Names})
    * @throws AlreadyExistsException if a snapshot with that tag exists
-   * @throws InvalidStateException if the VM is paused, crashed or unresponsive
+   * @throws InvalidStateException if the VM's monitor does not respond (a paused VM gets a live
+   *     snapshot, a crashed one a disk-only snapshot)
    * @throws QemuException if QEMU's snapshot job fails; the VM keeps running and no partial
    *     snapshot is left
    */

@@ -76,8 +76,9 @@ public final class QemuBinaries {
         return candidate;
       }
     }
-    String where = System.getenv(QEMU_DIR_VARIABLE) != null
-        ? QEMU_DIR_VARIABLE + "=" + System.getenv(QEMU_DIR_VARIABLE)
+    String qemuDir = System.getenv(QEMU_DIR_VARIABLE);
+    String where = qemuDir != null && !qemuDir.isEmpty()
+        ? QEMU_DIR_VARIABLE + "=" + qemuDir
         : "PATH and Homebrew's bin folders";
     throw new HostException(program + " not found in " + where + "; install " + packages
         + ", or set " + QEMU_DIR_VARIABLE + " to the folder that holds it");
