@@ -25,6 +25,9 @@ final class CliReference {
       + "-Dtest=CliReferenceTest -Dsurefire.failIfNoSpecifiedTests=false -D"
       + REGENERATE_PROPERTY + "=true";
 
+  /** The width of the synopses, in characters: picocli's default. */
+  private static final int USAGE_WIDTH = 80;
+
   private CliReference() {}
 
   /** Returns docs/cli.md of the project that contains the xray-cli module being tested. */
@@ -38,6 +41,10 @@ final class CliReference {
 
   /** Renders the whole reference, starting with the top-level command of {@code root}. */
   static String render(CommandLine root) {
+    // A fixed width keeps the synopses the same on every machine, whatever the terminal or the
+    // picocli.usage.width property.
+    root.setUsageHelpAutoWidth(false);
+    root.setUsageHelpWidth(USAGE_WIDTH);
     StringBuilder out = new StringBuilder();
     out.append("# xray command reference\n\n");
     out.append("<!-- Generated from the picocli model of the xray command by CliReference in "
