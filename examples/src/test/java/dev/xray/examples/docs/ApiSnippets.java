@@ -9,6 +9,7 @@ import dev.xray.api.HostException;
 import dev.xray.api.ImageException;
 import dev.xray.api.InvalidStateException;
 import dev.xray.api.NotFoundException;
+import dev.xray.api.ProgressListener;
 import dev.xray.api.QemuException;
 import dev.xray.api.SerialConsole;
 import dev.xray.api.SnapshotInfo;
@@ -118,6 +119,15 @@ final class ApiSnippets {
     // ... change the guest ...
     vm.snapshots().revert("clean");        // the guest continues from that moment
     vm.snapshots().create("clean", true);  // replace the snapshot of that tag
+    // end snippet
+  }
+
+  static void snapshotProgress(Vm vm) {
+    // snippet snapshot-progress
+    ProgressListener progress = (done, total) ->
+        System.out.printf("%d of at most %d MiB%n", done >> 20, total >> 20);
+    vm.snapshots().create("big", false, progress);   // bytes of RAM state written
+    vm.snapshots().revert("big", progress);          // bytes of saved state read
     // end snippet
   }
 
