@@ -111,7 +111,7 @@ public final class CliStartupBenchmark {
     return samples.stream().map(Stats::of).toList();
   }
 
-  /** {@code cells} holds each variant's {@link #ROWS} in turn. */
+  /** {@code cells} has the figures of each variant's {@link #ROWS}, one variant after another. */
   private static String report(List<Variant> variants, List<Stats> cells, Stats qemuImg,
       String launcherOptions) {
     StringBuilder md = new StringBuilder();

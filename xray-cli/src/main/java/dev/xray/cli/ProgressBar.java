@@ -54,8 +54,8 @@ final class ProgressBar implements ProgressListener, AutoCloseable {
   /**
    * Runs {@code work} while a terminal shows {@code label} and the elapsed time, which gives way
    * to a bar once the work reports bytes to the listener it is given. A snapshot save or load
-   * counts bytes only on Linux, where xray reads the QEMU process's I/O counters, because QEMU's
-   * monitor does not answer during those jobs.
+   * counts bytes only on Linux, from the QEMU process's I/O counters, because QEMU's monitor
+   * reports no byte count for those jobs.
    */
   static <T> T whileRunning(String label, Function<ProgressListener, T> work) {
     try (ProgressBar bar = new ProgressBar(label)) {

@@ -7,7 +7,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.xray.qmp.testing.FakeQmpServer;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.newsclub.net.unix.AFUNIXServerSocketChannel;
+import org.newsclub.net.unix.AFUNIXSocketAddress;
+import org.newsclub.net.unix.AFUNIXSocketChannel;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Connecting: greeting, capability negotiation and connect failures, against the fake server. */
@@ -164,6 +170,42 @@ class QmpConnectTest {
       first.close();
       try (QmpClient second = QmpClient.connect(server.socketPath())) {
         assertThat(second.isOpen()).isTrue();
+      }
+    }
+  }
+
+  @Test
+  @Timeout(30)
+  void connectGivesUpWhenTheBacklogStaysFull() throws Exception {
+    Path path = dir.resolve("stalled.sock");
+    AFUNIXSocketAddress address = AFUNIXSocketAddress.of(path);
+    List<AFUNIXSocketChannel> queued = new ArrayList<>();
+    // A listener that never accepts, like a QEMU stopped with SIGSTOP: the connects that fit
+    // its backlog wait in it, and the next connect cannot be queued.
+    try (AFUNIXServerSocketChannel listener = AFUNIXServerSocketChannel.open()) {
+      listener.bind(address, 1);
+      while (true) {
+        AFUNIXSocketChannel channel = AFUNIXSocketChannel.open();
+        channel.configureBlocking(false);
+        queued.add(channel);
+        if (!channel.connect(address)) {
+          break;
+        }
+        assertThat(queued).as("connects the backlog took").hasSizeLessThan(64);
+      }
+      QmpOptions options = QmpOptions.builder().connectTimeout(SHORT).build();
+      long startNanos = System.nanoTime();
+
+      assertThatThrownBy(() -> QmpClient.connect(path, options))
+          .isInstanceOf(QmpTimeoutException.class)
+          .hasMessageContaining(path.toString())
+          .hasMessageContaining("backlog is full");
+
+      assertThat(Duration.ofNanos(System.nanoTime() - startNanos))
+          .isBetween(SHORT, SHORT.multipliedBy(10));
+    } finally {
+      for (AFUNIXSocketChannel channel : queued) {
+        channel.close();
       }
     }
   }

@@ -19,7 +19,6 @@ import dev.xray.qmp.QmpStatus;
 import dev.xray.qmp.QmpEvent;
 import dev.xray.qmp.QmpEventStream;
 import dev.xray.qmp.QmpException;
-import dev.xray.qmp.QmpInterruptedException;
 import dev.xray.qmp.QmpTimeoutException;
 import dev.xray.qmp.QmpOptions;
 import java.io.IOException;
@@ -30,10 +29,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,8 +40,6 @@ class LocalVm implements Vm {
   static final Duration STATUS_TIMEOUT = Duration.ofSeconds(2);
   private static final Duration KILL_TIMEOUT = Duration.ofSeconds(10);
   private static final Duration POWER_BUTTON_INTERVAL = Duration.ofSeconds(2);
-  /** Extra wait for a connect whose own deadline has passed, to collect its exception. */
-  private static final Duration CONNECT_GRACE = Duration.ofMillis(500);
 
   private final LocalXray xray;
   private final String name;
@@ -441,43 +434,14 @@ class LocalVm implements Vm {
   }
 
   /**
-   * Connects on a daemon thread and gives up after the connect timeout, because junixsocket
-   * 2.10.1 does not apply its connect timeout, and a unix socket connect blocks while the
-   * listener's backlog is full. The backlog fills when QEMU is stopped (SIGSTOP, or a hung main
-   * loop): each earlier client that timed out stays queued, so the third connect would hang. An
-   * abandoned thread ends when QEMU accepts (the client it gets is closed) or exits.
+   * Connects to the monitor. The connect timeout also bounds a connect to a QEMU that stopped
+   * accepting (SIGSTOP, a hung main loop), whose socket backlog is full: xray-qmp retries such a
+   * connect until the timeout and then throws {@link QmpTimeoutException}.
    */
   private QmpClient connectWithin(QmpOptions options) throws QmpException {
-    CompletableFuture<QmpClient> connected = new CompletableFuture<>();
-    Thread connector = new Thread(() -> {
-      try {
-        connected.complete(QmpClient.connect(files.qmpSocket(), options));
-      } catch (QmpException | RuntimeException e) {
-        connected.completeExceptionally(e);
-      }
-    }, "xray-monitor-connect-" + name);
-    connector.setDaemon(true);
-    connector.start();
-    Duration timeout = options.connectTimeout();
-    try {
-      return connected.get(timeout.toMillis() + CONNECT_GRACE.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (TimeoutException e) {
-      connected.thenAccept(QmpClient::close);
-      throw new QmpTimeoutException("the monitor " + files.qmpSocket() + " of VM '" + name
-          + "' accepted no connection within " + timeout.toMillis() + " ms", "connection",
-          timeout);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof QmpException qmpException) {
-        throw qmpException;
-      }
-      throw (RuntimeException) e.getCause();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      connected.thenAccept(QmpClient::close);
-      throw new QmpInterruptedException("interrupted while connecting to the monitor of VM '"
-          + name + "'", e);
-    }
+    return QmpClient.connect(files.qmpSocket(), options);
   }
+
 
   private void requireExists() {
     if (!Files.isRegularFile(files.config())) {
