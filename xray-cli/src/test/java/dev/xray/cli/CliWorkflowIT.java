@@ -66,6 +66,8 @@ class CliWorkflowIT {
     Map<String, String> env = builder.environment();
     env.put("XRAY_HOME", home.toString());
     env.put("XRAY_ACCEL", "tcg");
+    // create seeds a VM with ~/.ssh's default key, so a key of the developer's must not count.
+    env.put("HOME", temp.toString());
     builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
     Path stdout = Files.createTempFile(temp, "stdout", ".txt");
     Path stderr = Files.createTempFile(temp, "stderr", ".txt");
