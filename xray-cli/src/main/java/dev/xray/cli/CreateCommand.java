@@ -120,7 +120,7 @@ final class CreateCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Sets the seed options, or the default SSH key, and says which key it picked. */
+  /** Sets the seed options, or the default SSH key, and prints which key it picked. */
   private void addSeed(VmSpec.Builder builder, PrintWriter out) {
     if (noSeed) {
       List<String> seedOptions = new ArrayList<>();

@@ -49,7 +49,7 @@ final class StartCommand implements Callable<Integer> {
       + "this start only (default: the VM's setting, or $XRAY_ACCEL)")
   String accel;
 
-  @Option(names = "--wait-ssh", description = "return only once the guest's SSH server answers "
+  @Option(names = "--wait-ssh", description = "return only once the guest's SSH server responds "
       + "on the VM's SSH forward")
   boolean waitSsh;
 

@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
 /**
  * The cloud-init NoCloud seed of a VM: an ISO 9660 image labelled {@code cidata} with
  * {@code meta-data} (instance id and host name) and {@code user-data}. The user-data that xray
- * writes creates one user with passwordless sudo, a locked password and the VM's SSH key; a
+ * writes creates one user with passwordless sudo, a locked password and the VM's SSH key. A
  * user-data file of the spec is copied byte for byte instead.
  */
 final class NoCloudSeed {
@@ -39,7 +39,7 @@ final class NoCloudSeed {
    * Returns the seed image of {@code spec}, reading its SSH key and user-data file.
    *
    * @throws NotFoundException if the key or user-data file is missing
-   * @throws IllegalArgumentException if the key file holds no valid public key, or the files are
+   * @throws IllegalArgumentException if the key file contains no valid public key, or the files are
    *     too large for the seed
    */
   static byte[] image(VmSpec spec, String instanceId) {
@@ -89,7 +89,7 @@ final class NoCloudSeed {
    * characters is left out, since the guest's sshd ignores comments.
    *
    * @throws NotFoundException if the file is missing
-   * @throws IllegalArgumentException if it is a private key, or holds no key or more than one
+   * @throws IllegalArgumentException if it is a private key, or contains no key or more than one
    */
   static String readPublicKey(Path file) {
     byte[] bytes = readFile(file, "SSH public key", MAX_KEY_FILE_BYTES);

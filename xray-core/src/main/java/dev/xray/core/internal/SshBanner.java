@@ -6,7 +6,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 
 /**
- * Checks that an SSH server answers on a port of 127.0.0.1. RFC 4253 section 4.2: the server sends
+ * Checks that an SSH server responds on a port of 127.0.0.1. RFC 4253 section 4.2: the server sends
  * its version line, starting with {@code SSH-}, and may send other lines before it; a line is at
  * most 255 bytes.
  */
