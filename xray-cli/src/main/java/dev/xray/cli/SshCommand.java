@@ -87,6 +87,8 @@ final class SshCommand implements Callable<Integer> {
         // Quoted because ssh splits this option's value at spaces into several files.
         "-o", "UserKnownHostsFile=\"" + knownHosts + "\"",
         "-o", "GlobalKnownHostsFile=/dev/null",
+        // Debian's ssh_config hashes host names, which would hide the VM's name in its own file.
+        "-o", "HashKnownHosts=no",
         "-o", "LogLevel=ERROR"));
     if (user != null) {
       args.addAll(List.of("-l", user));

@@ -128,7 +128,8 @@ class CliTerminalIT {
     Run ssh = run(null, launcher, "ssh", "box", "-l", "debian", "--", "uname", "-a");
     assertThat(ssh.output()).contains("ssh -p " + sshPort + " -o HostKeyAlias=box -o "
         + "StrictHostKeyChecking=accept-new -o UserKnownHostsFile=\"" + home.resolve("vms/box")
-        + "/known_hosts\" -o GlobalKnownHostsFile=/dev/null -o LogLevel=ERROR -l debian "
+        + "/known_hosts\" -o GlobalKnownHostsFile=/dev/null -o HashKnownHosts=no -o "
+        + "LogLevel=ERROR -l debian "
         + "127.0.0.1 uname -a");
 
     Run completion = run(null, launcher, "completion", "bash");
