@@ -87,7 +87,7 @@ final class StartCommand implements Callable<Integer> {
     if (waitSsh) {
       out.flush();
       int port = vm.awaitSsh(Duration.ofSeconds(waitTimeout));
-      out.printf("SSH server of VM %s answered on 127.0.0.1:%d after %s%n", name, port,
+      out.printf("SSH server of VM %s responded on 127.0.0.1:%d after %s%n", name, port,
           Output.seconds(System.nanoTime() - startNanos));
     }
     if (foreground) {

@@ -334,12 +334,12 @@ class LocalVm implements Vm {
     long deadline = startNanos + timeout.toNanos();
     while (true) {
       if (SshBanner.answers(port)) {
-        log.info("SSH server of VM {} answered on 127.0.0.1:{} after {} ms", name, port,
+        log.info("SSH server of VM {} responded on 127.0.0.1:{} after {} ms", name, port,
             (System.nanoTime() - startNanos) / 1_000_000);
         return port;
       }
       if (QemuProcess.observe(files).state() != QemuProcess.PidState.ALIVE) {
-        throw new QemuException("VM '" + name + "' stopped before its SSH server answered on "
+        throw new QemuException("VM '" + name + "' stopped before its SSH server responded on "
             + "127.0.0.1:" + port, serialTail(), null);
       }
       if (System.nanoTime() > deadline) {
