@@ -15,6 +15,8 @@ import dev.xray.api.XrayTimeoutException;
 import dev.xray.core.testing.RequiresQemu;
 import dev.xray.core.testing.TestGuest;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -95,6 +97,22 @@ class CloudInitSeedIT {
 
     vm.remove();
     assertThat(seed).doesNotExist();
+  }
+
+  @Test
+  void takenPickedPortMovesAtStart() throws IOException {
+    Vm vm = xray.vms().create(spec("mover").sshKey(publicKey).build());
+    int picked = vm.spec().sshPort().getAsInt();
+
+    try (ServerSocket squatter = new ServerSocket(picked, 1, InetAddress.getLoopbackAddress())) {
+      vm.start();
+    }
+
+    int moved = vm.spec().sshPort().getAsInt();
+    assertThat(moved).as("SSH port after the start").isNotEqualTo(picked);
+    assertThat(qemuCommandLine(vm)).contains("hostfwd=tcp:127.0.0.1:" + moved + "-:22");
+    assertThat(Files.readString(vm.directory().resolve("vm.toml")))
+        .contains("ssh_port = " + moved, "ssh_port_auto = true");
   }
 
   @Test

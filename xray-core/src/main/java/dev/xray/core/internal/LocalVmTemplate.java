@@ -157,10 +157,10 @@ final class LocalVmTemplate implements VmTemplate {
       // The saved state expects the devices the template had, so a seeded template's clones
       // get a copy of its seed, and an SSH forward of their own.
       boolean seeded = templateConfig.seedImage().isPresent();
-      if (seeded) {
-        builder.sshPort(xray.localVms().pickSshPort(name));
-      }
       VmSpec spec = builder.build();
+      if (seeded) {
+        spec = spec.toBuilder().sshPort(xray.localVms().pickSshPort(spec)).build();
+      }
       AtomicFiles.createPrivateDirectory(staging);
       HomeLayout.VmFiles files = new HomeLayout.VmFiles(staging);
       xray.qemuImg().createOverlay(files.disk(), "../" + vm.name() + "/disk.qcow2", "qcow2");

@@ -83,7 +83,7 @@ final class LocalVms implements Vms {
     try (FileLocks.Held lock = xray.lockHome()) {
       boolean sshPortAuto = requested.hasSeed() && requested.sshPort().isEmpty();
       if (sshPortAuto) {
-        spec = requested.toBuilder().sshPort(pickSshPort(requested.name())).build();
+        spec = requested.toBuilder().sshPort(pickSshPort(requested)).build();
       }
       checkCreatable(spec, target);
       Firmware.FirmwareFiles firmware = Firmware.find(spec.architecture(),
@@ -120,13 +120,14 @@ final class LocalVms implements Vms {
   }
 
   /**
-   * Returns a port of 127.0.0.1 that is free now and that no other VM of this home forwards, for
-   * the SSH forward of VM {@code name}. The kernel picks it from its ephemeral range, so two homes
-   * rarely pick the same port; a start that finds the port taken picks again. The caller holds
-   * the home's lock, or the VM's lock when it runs a start.
+   * Returns a port of 127.0.0.1 for the SSH forward of a VM of {@code spec}: free now, and
+   * neither another VM's forward nor one of the VM's own port forwards. The kernel picks it from
+   * its ephemeral range, so two homes rarely pick the same port; a start that finds the port taken
+   * picks again. The caller holds the home's lock, or the VM's lock when it runs a start.
    */
-  int pickSshPort(String name) {
-    Set<Integer> taken = new TreeSet<>();
+  int pickSshPort(VmSpec spec) {
+    String name = spec.name();
+    Set<Integer> taken = new TreeSet<>(spec.portForwards().keySet());
     for (Vm other : list()) {
       if (!other.name().equals(name)) {
         readSpecQuietly(other).ifPresent(otherSpec -> taken.addAll(hostPorts(otherSpec)));

@@ -380,7 +380,7 @@ final class VmLauncher {
       return config;
     }
     int old = spec.sshPort().getAsInt();
-    int port = vm.xray().localVms().pickSshPort(name);
+    int port = vm.xray().localVms().pickSshPort(spec);
     VmConfig.Contents moved = config.withSpec(spec.toBuilder().sshPort(port).build());
     try {
       VmConfig.write(files.config(), moved);
