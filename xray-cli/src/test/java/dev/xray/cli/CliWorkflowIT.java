@@ -7,6 +7,7 @@ import dev.xray.api.Vm;
 import dev.xray.api.Xray;
 import dev.xray.core.TinyGuest;
 import dev.xray.core.testing.Processes;
+import dev.xray.core.testing.QemuCondition;
 import dev.xray.core.testing.RequiresQemu;
 import dev.xray.core.testing.Sha256;
 import dev.xray.core.testing.TestGuest;
@@ -248,6 +249,8 @@ class CliWorkflowIT {
 
   /** Makes an ed25519 key pair without a passphrase and returns the private key's path. */
   private Path keyPair(Path privateKey) throws Exception {
+    QemuCondition.assumeProgram("ssh-keygen", "openssh-client");
+    QemuCondition.assumeProgram("ssh", "openssh-client");
     Files.createDirectories(privateKey.getParent());
     Process keygen = new ProcessBuilder("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C",
         "xray-test", "-f", privateKey.toString()).redirectErrorStream(true).start();

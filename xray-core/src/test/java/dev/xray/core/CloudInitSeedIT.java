@@ -12,6 +12,7 @@ import dev.xray.api.VmStatus;
 import dev.xray.api.VmTemplate;
 import dev.xray.api.Xray;
 import dev.xray.api.XrayTimeoutException;
+import dev.xray.core.testing.QemuCondition;
 import dev.xray.core.testing.RequiresQemu;
 import dev.xray.core.testing.TestGuest;
 import java.io.IOException;
@@ -164,6 +165,7 @@ class CloudInitSeedIT {
 
   @Test
   void guestReadsSeedFilesAndStartsSsh() throws Exception {
+    QemuCondition.assumeProgram("isoinfo", "genisoimage");
     Vm vm = xray.vms().create(spec("reader").sshKey(publicKey).build());
     vm.start();
 

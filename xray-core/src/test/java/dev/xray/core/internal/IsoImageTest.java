@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.xray.core.testing.QemuCondition;
-import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,14 +24,7 @@ class IsoImageTest {
 
   @BeforeAll
   static void requireIsoinfo() {
-    boolean found = false;
-    for (String folder : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-      found |= Files.isExecutable(Path.of(folder, "isoinfo"));
-    }
-    if (!found && QemuCondition.isRequired()) {
-      throw new IllegalStateException("isoinfo is missing (apt-get install genisoimage)");
-    }
-    Assumptions.assumeTrue(found, "isoinfo is missing (apt-get install genisoimage)");
+    QemuCondition.assumeProgram("isoinfo", "genisoimage");
   }
 
   private Path writeImage(Map<String, byte[]> files) throws IOException {
