@@ -25,9 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The test guest with a cloud-init NoCloud seed on a virtio-scsi CD, attached the way xray
- * attaches it: the seed's files and host name on the serial console, and an ssh login with the
- * seed's key through a user networking forward. QEMU runs directly under TCG, so these tests
- * check the guest image alone.
+ * attaches it. The tests check the seed's files and host name on the serial console, and an ssh
+ * login with the seed's key through a user networking forward. QEMU runs directly under TCG, so
+ * they check the guest image alone.
  */
 @RequiresQemu
 class GuestSeedIT {
@@ -67,7 +67,7 @@ class GuestSeedIT {
     Files.write(seed.resolve("a-long-seed-file-name.bin"), new byte[] {0, 1, 2, (byte) 255, 10});
     Path iso = makeIso(seed, "-J", "-r");
 
-    List<String> lines = bootToReady(Architecture.X86_64, iso, freePort());
+    List<String> lines = bootToReady(Architecture.X86_64, seedArguments(iso), freePort());
 
     assertThat(seedLines(lines)).containsExactlyElementsOf(expectedSeedLines(seed, "files-vm"));
     // The user in user-data has no ssh_authorized_keys, so no SSH server starts.
@@ -76,10 +76,19 @@ class GuestSeedIT {
 
   @Test
   void noSeedPrintsSeedNone() throws Exception {
-    List<String> lines = bootToReady(Architecture.X86_64, null, freePort());
+    List<String> lines = bootToReady(Architecture.X86_64, List.of(), freePort());
 
     assertThat(seedLines(lines)).containsExactly("SEED-NONE");
     assertThat(lines).noneMatch(line -> line.startsWith("SSHD-STARTED"));
+  }
+
+  @Test
+  void emptyCdDrivePrintsSeedNone() throws Exception {
+    List<String> lines = bootToReady(Architecture.X86_64,
+        List.of("-device", "virtio-scsi-pci,id=scsi0", "-device", "scsi-cd,bus=scsi0.0"),
+        freePort());
+
+    assertThat(seedLines(lines)).containsExactly("SEED-NONE");
   }
 
   @Test
@@ -90,7 +99,8 @@ class GuestSeedIT {
     Path seed = writeSeed("seed", "ssh-vm", userData("ssh-vm", "ada", key));
     int port = freePort();
 
-    List<String> lines = bootToReady(Architecture.X86_64, makeIso(seed, "-J", "-r"), port);
+    List<String> lines = bootToReady(Architecture.X86_64,
+        seedArguments(makeIso(seed, "-J", "-r")), port);
 
     assertThat(seedLines(lines)).containsExactlyElementsOf(expectedSeedLines(seed, "ssh-vm"));
     assertThat(lines).contains("SSHD-STARTED 22");
@@ -112,7 +122,8 @@ class GuestSeedIT {
     Path seed = writeSeed("seed", "arm-vm", userData("arm-vm", "grace", key));
     int port = freePort();
 
-    List<String> lines = bootToReady(Architecture.AARCH64, makeIso(seed, "-J"), port);
+    List<String> lines = bootToReady(Architecture.AARCH64, seedArguments(makeIso(seed, "-J")),
+        port);
 
     assertThat(seedLines(lines)).containsExactlyElementsOf(expectedSeedLines(seed, "arm-vm"));
     assertThat(lines).contains("SSHD-STARTED 22");
@@ -196,11 +207,20 @@ class GuestSeedIT {
     return stdout;
   }
 
+  /** The QEMU arguments with which xray attaches a seed ISO. */
+  private static List<String> seedArguments(Path iso) {
+    return List.of(
+        "-blockdev", "driver=file,filename=" + iso + ",node-name=seed-file,read-only=on",
+        "-blockdev", "driver=raw,file=seed-file,node-name=seed,read-only=on",
+        "-device", "virtio-scsi-pci,id=scsi0",
+        "-device", "scsi-cd,bus=scsi0.0,drive=seed");
+  }
+
   /**
-   * Boots the test guest with {@code iso} attached as xray attaches a seed (none when null) and
-   * returns the serial console's lines up to and including the ready line.
+   * Boots the test guest with the QEMU arguments {@code devices} added and returns the serial
+   * console's lines up to and including the ready line.
    */
-  private List<String> bootToReady(Architecture architecture, Path iso, int sshPort)
+  private List<String> bootToReady(Architecture architecture, List<String> devices, int sshPort)
       throws Exception {
     Path image = architecture == Architecture.X86_64
         ? TestGuest.image() : TinyGuest.build(Architecture.AARCH64);
@@ -219,13 +239,7 @@ class GuestSeedIT {
         "-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:" + sshPort + "-:22",
         "-device", "virtio-net-pci,netdev=n0,romfile=",
         "-chardev", "file,id=serial0,path=" + serial, "-serial", "chardev:serial0"));
-    if (iso != null) {
-      command.addAll(List.of(
-          "-blockdev", "driver=file,filename=" + iso + ",node-name=seed-file,read-only=on",
-          "-blockdev", "driver=raw,file=seed-file,node-name=seed,read-only=on",
-          "-device", "virtio-scsi-pci,id=scsi0",
-          "-device", "scsi-cd,bus=scsi0.0,drive=seed"));
-    }
+    command.addAll(devices);
     Path qemuLog = run.resolve("qemu.log");
     Process qemu = new ProcessBuilder(command)
         .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
