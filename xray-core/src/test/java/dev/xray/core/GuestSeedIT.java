@@ -207,7 +207,7 @@ class GuestSeedIT {
     return stdout;
   }
 
-  /** The QEMU arguments with which xray attaches a seed ISO. */
+  /** Returns the QEMU arguments with which xray attaches a seed ISO. */
   private static List<String> seedArguments(Path iso) {
     return List.of(
         "-blockdev", "driver=file,filename=" + iso + ",node-name=seed-file,read-only=on",

@@ -317,7 +317,8 @@ resolve_packages() {
     [ -n "$busybox_version" ] || die "no candidate version for $BUSYBOX_PACKAGE"
     [ -n "$stub_version" ] || die "no candidate version for $STUB_PACKAGE"
     for package in "${ssh_packages[@]}"; do
-        [ -n "${ssh_versions[$package]:-}" ] || die "no candidate version for $package"
+        [ -n "${ssh_versions[$package]:-}" ] ||
+            die "no $deb_arch candidate version for $package. Run as root: $(update_command) and retry"
     done
 
     if [ -z "$kernel_version" ]; then
@@ -1058,7 +1059,8 @@ install_dropbear() {
     local interpreter
     interpreter="$("${binutils_prefix}readelf" -l --wide "$stage/usr/sbin/dropbear" |
         sed -n 's/.*\[Requesting program interpreter: \(.*\)\]$/\1/p')"
-    [ -n "$interpreter" ] || die "readelf found no program interpreter in dropbear"
+    [ -n "$interpreter" ] ||
+        die "readelf found no program interpreter in /usr/sbin/dropbear of dropbear-bin=${ssh_versions[dropbear-bin]}"
     copy_packaged_file "$root" "$interpreter"
 
     local queue=(/usr/sbin/dropbear) seen=" " file library folder found
@@ -1080,7 +1082,8 @@ install_dropbear() {
                     break
                 fi
             done
-            [ -n "$found" ] || die "$library, which $file needs, is in none of $SSH_PACKAGES"
+            [ -n "$found" ] ||
+                die "$file needs $library, which is in none of $SSH_PACKAGES: add its package to SSH_PACKAGES"
             queue+=("$found")
         done
     done
@@ -1104,7 +1107,7 @@ copy_packaged_file() {
             *) path="$(dirname -- "$path")/$target" ;;
         esac
     done
-    [ -f "$stage$path" ] || die "$path is in none of $SSH_PACKAGES"
+    [ -f "$stage$path" ] || die "dropbear needs $path, which is in none of $SSH_PACKAGES: add its package to SSH_PACKAGES"
     mkdir -p -- "$root$(dirname -- "$path")"
     cp -- "$stage$path" "$root$path"
     copied_path="$path"
