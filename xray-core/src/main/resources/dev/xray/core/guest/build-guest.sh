@@ -97,11 +97,10 @@ virtio_net optional
 
 # Kernel modules that read the seed CD, in the same format and load order. The
 # guest loads them only when it has a virtio SCSI controller, so a boot without
-# one loads none of them. The SCSI
-# scan runs during the insmod of virtio_scsi, because the kernel command line
-# sets scsi_mod.scan=sync. isofs reads Joliet names without an nls module,
-# because Debian's CONFIG_NLS_DEFAULT is utf8. scsi_common is a separate module
-# only in newer kernels (6.1 has it).
+# one loads none of them. The SCSI scan runs during the insmod of virtio_scsi,
+# because the kernel command line sets scsi_mod.scan=sync. isofs reads Joliet
+# names without an nls module, because Debian's CONFIG_NLS_DEFAULT is utf8.
+# scsi_common is a separate module only in newer kernels (6.1 has it).
 readonly SEED_MODULES="
 scsi_common optional
 scsi_mod required
@@ -269,8 +268,9 @@ kernel_package=""
 kernel_version=""
 busybox_version=""
 stub_version=""
-# Candidate version of each of $SSH_PACKAGES, by package name.
-declare -A ssh_versions=()
+# NAME=VERSION of each of $SSH_PACKAGES, in that order. An indexed array and
+# not an associative one, which macOS's bash 3.2 lacks.
+ssh_specs=()
 
 # Resolves the packages to their candidate versions with one apt-cache call,
 # because each apt call rebuilds the package cache in memory where apt keeps no
@@ -279,7 +279,7 @@ declare -A ssh_versions=()
 # "linux-image-6.1.0-57-cloud-amd64 (= 6.1.192-3)".
 resolve_packages() {
     local output line field value package="" version="" depends=""
-    local ssh_packages
+    local ssh_packages found=() spec
     read -r -a ssh_packages <<<"$SSH_PACKAGES"
     if ! output="$(apt-cache -o APT::Architecture="$deb_arch" show --no-all-versions \
         "$meta_kernel_package" "$BUSYBOX_PACKAGE" "$STUB_PACKAGE" "${ssh_packages[@]}" 2>&1)"; then
@@ -297,7 +297,7 @@ resolve_packages() {
                 "$meta_kernel_package") parse_kernel_dependency "$depends" ;;
                 "$BUSYBOX_PACKAGE") busybox_version="$version" ;;
                 "$STUB_PACKAGE") stub_version="$version" ;;
-                *) [ -z "$package" ] || ssh_versions["$package"]="$version" ;;
+                *) [ -z "$package" ] || found+=("$package=$version") ;;
             esac
             package=""
             version=""
@@ -316,9 +316,17 @@ resolve_packages() {
     [ -n "$kernel_package" ] || die "no linux-image-* dependency found in $meta_kernel_package"
     [ -n "$busybox_version" ] || die "no candidate version for $BUSYBOX_PACKAGE"
     [ -n "$stub_version" ] || die "no candidate version for $STUB_PACKAGE"
+    ssh_specs=()
     for package in "${ssh_packages[@]}"; do
-        [ -n "${ssh_versions[$package]:-}" ] ||
-            die "no $deb_arch candidate version for $package. Run as root: $(update_command) and retry"
+        for spec in ${found[@]+"${found[@]}"}; do
+            case "$spec" in
+                "$package="?*)
+                    ssh_specs+=("$spec")
+                    continue 2
+                    ;;
+            esac
+        done
+        die "no $deb_arch candidate version for $package. Run as root: $(update_command) and retry"
     done
 
     if [ -z "$kernel_version" ]; then
@@ -390,10 +398,7 @@ package_list() {
         "$kernel_package" "$kernel_version" \
         "$BUSYBOX_PACKAGE" "$busybox_version" \
         "$STUB_PACKAGE" "$stub_version"
-    local package
-    for package in $SSH_PACKAGES; do
-        printf '%s=%s\n' "$package" "${ssh_versions[$package]}"
-    done
+    printf '%s\n' "${ssh_specs[@]}"
 }
 
 package_summary() {
@@ -420,13 +425,15 @@ fetch_debs() {
     local download_dir="$work/download"
     mkdir -p -- "$deb_dir" "$download_dir"
 
-    local specs
-    mapfile -t specs < <(package_list)
+    local specs=() spec
+    while IFS= read -r spec; do
+        specs+=("$spec")
+    done < <(package_list)
     local uris
     uris="$(apt-get -o APT::Architecture="$deb_arch" download --print-uris "${specs[@]}")" ||
         die "apt-get download --print-uris failed for $(package_summary)"
 
-    local uri file size hash package spec
+    local uri file size hash package
     local wanted=() wanted_specs=()
     while read -r uri file size hash; do
         [ -n "$file" ] || continue
@@ -1060,7 +1067,7 @@ install_dropbear() {
     interpreter="$("${binutils_prefix}readelf" -l --wide "$stage/usr/sbin/dropbear" |
         sed -n 's/.*\[Requesting program interpreter: \(.*\)\]$/\1/p')"
     [ -n "$interpreter" ] ||
-        die "readelf found no program interpreter in /usr/sbin/dropbear of dropbear-bin=${ssh_versions[dropbear-bin]}"
+        die "readelf found no program interpreter in /usr/sbin/dropbear of ${ssh_specs[0]}"
     copy_packaged_file "$root" "$interpreter"
 
     local queue=(/usr/sbin/dropbear) seen=" " file library folder found
