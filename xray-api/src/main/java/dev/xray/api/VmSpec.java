@@ -76,8 +76,10 @@ public final class VmSpec {
     this.portForwards = Collections.unmodifiableMap(new TreeMap<>(builder.portForwards));
     this.sshKey = builder.sshKey;
     this.userData = builder.userData;
-    boolean seeded = sshKey != null || userData != null;
-    this.sshUser = builder.sshUser == null && seeded ? DEFAULT_SSH_USER : builder.sshUser;
+    // A user-data file of the caller's creates its own users, so no default is assumed for it.
+    boolean xrayWritesUserData = sshKey != null && userData == null;
+    this.sshUser = builder.sshUser == null && xrayWritesUserData ? DEFAULT_SSH_USER
+        : builder.sshUser;
   }
 
   /** Returns a builder for a VM called {@code name}; see {@link Names} for the rule. */
@@ -185,8 +187,9 @@ public final class VmSpec {
   }
 
   /**
-   * Returns the guest user that the seed creates, or that the user-data file is expected to
-   * create; present exactly when the VM has a seed.
+   * Returns the guest user that {@code xray ssh} logs in as: the user that the seed creates
+   * ({@value #DEFAULT_SSH_USER} unless set), or with a user-data file, the user set with
+   * {@link Builder#sshUser}, if any.
    */
   public Optional<String> sshUser() {
     return Optional.ofNullable(sshUser);
@@ -339,7 +342,9 @@ public final class VmSpec {
     /**
      * Sets the guest user that the seed creates, with passwordless sudo and the SSH key: 1 to 32
      * lower-case letters, digits, '_' and '-', starting with a letter or '_', and not root.
-     * Needs {@link #sshKey} or {@link #userData}. Default {@value #DEFAULT_SSH_USER}.
+     * Needs {@link #sshKey} or {@link #userData}. With a user-data file, xray writes no user and
+     * this only names the user that {@code xray ssh} logs in as. Default
+     * {@value #DEFAULT_SSH_USER}, or none with a user-data file.
      */
     public Builder sshUser(String user) {
       Objects.requireNonNull(user, "user");

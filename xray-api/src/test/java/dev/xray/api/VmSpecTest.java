@@ -265,6 +265,14 @@ class VmSpecTest {
   }
 
   @Test
+  void userDataHasNoDefaultUser() {
+    VmSpec spec = web().userData(java.nio.file.Path.of("/tmp/user-data")).build();
+
+    assertThat(spec.hasSeed()).isTrue();
+    assertThat(spec.sshUser()).isEmpty();
+  }
+
+  @Test
   void userWithoutSeedFailsBuild() {
     VmSpec.Builder builder = web().sshUser("ada");
 

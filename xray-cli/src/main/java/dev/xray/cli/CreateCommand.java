@@ -68,7 +68,8 @@ final class CreateCommand implements Callable<Integer> {
   Path sshKey;
 
   @Option(names = "--user", paramLabel = "NAME", description = "guest user that the seed "
-      + "creates, with passwordless sudo (default: " + VmSpec.DEFAULT_SSH_USER + ")")
+      + "creates, with passwordless sudo, and xray ssh logs in as (default: "
+      + VmSpec.DEFAULT_SSH_USER + "; none with --user-data)")
   String user;
 
   @Option(names = "--user-data", paramLabel = "FILE", description = "cloud-init user-data file "
@@ -112,7 +113,8 @@ final class CreateCommand implements Callable<Integer> {
         created.memoryMiB(), created.cpus(), created.cpus() == 1 ? "" : "s",
         created.sshPort().isPresent() ? ", ssh on 127.0.0.1:" + created.sshPort().getAsInt()
             : "",
-        created.hasSeed() ? ", cloud-init user " + created.sshUser().orElseThrow() : "");
+        created.hasSeed() ? ", cloud-init seed" + created.sshUser().map(login -> " for user "
+            + login).orElse("") : "");
     if (created.hasSeed()) {
       out.printf("Start it with 'xray start %s --wait-ssh', then log in with 'xray ssh %s'%n",
           vm.name(), vm.name());

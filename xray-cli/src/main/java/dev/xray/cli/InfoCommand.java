@@ -72,7 +72,8 @@ final class InfoCommand implements Callable<Integer> {
     }
     String source = vmSpec.userData().map(file -> "user-data " + file)
         .orElseGet(() -> "key " + vmSpec.sshKey().orElseThrow());
-    return "cloud-init, user " + vmSpec.sshUser().orElseThrow() + ", " + source;
+    String user = vmSpec.sshUser().map(name -> "user " + name + ", ").orElse("");
+    return "cloud-init, " + user + source;
   }
 
   static ObjectNode toJson(VmInfo info) {
@@ -99,7 +100,7 @@ final class InfoCommand implements Callable<Integer> {
     node.put("directory", info.directory().toString());
     if (vmSpec.hasSeed()) {
       ObjectNode seed = node.putObject("seed");
-      seed.put("user", vmSpec.sshUser().orElseThrow());
+      seed.put("user", vmSpec.sshUser().orElse(null));
       seed.put("ssh_key", vmSpec.sshKey().map(Object::toString).orElse(null));
       seed.put("user_data", vmSpec.userData().map(Object::toString).orElse(null));
     } else {

@@ -267,7 +267,7 @@ class CliWorkflowIT {
     Run created = succeed("create", "web", "--base", "tiny", "--memory", "256", "--cpus", "1",
         "--ssh-key", key + ".pub");
     assertThat(created.stdout()).contains("Created VM web", "ssh on 127.0.0.1:",
-        "cloud-init user xray");
+        "cloud-init seed for user xray");
     assertThat(home.resolve("vms/web/seed.iso")).isRegularFile();
 
     Run started = succeed("start", "web", "--wait-ssh", "--wait-timeout", "300");
@@ -301,7 +301,7 @@ class CliWorkflowIT {
     Run created = succeed("create", "auto", "--base", "tiny", "--user", "ada");
 
     assertThat(created.stdout()).contains("Using SSH key " + key + ".pub");
-    assertThat(created.stdout()).contains("cloud-init user ada");
+    assertThat(created.stdout()).contains("cloud-init seed for user ada");
     assertThat(Files.readString(home.resolve("vms/auto/vm.toml")))
         .contains("ssh_key = \"" + key + ".pub\"", "ssh_user = \"ada\"");
   }

@@ -135,8 +135,9 @@ final class NoCloudSeed {
       }
       return Files.readAllBytes(file);
     } catch (NoSuchFileException e) {
-      throw new NotFoundException(what + " " + file + " not found"
-          + (what.startsWith("SSH") ? "; create a key with 'ssh-keygen -t ed25519'" : ""));
+      String fix = what.startsWith("SSH") ? "create a key with 'ssh-keygen -t ed25519'"
+          : "check the path";
+      throw new NotFoundException(what + " " + file + " not found; " + fix);
     } catch (IOException e) {
       throw new XrayException("cannot read " + what + " " + file + ": " + e, e);
     }
