@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The whole workflow through the real {@code xray} launcher, run as a user would: a subprocess
  * with a temporary {@code XRAY_HOME}, checked by exit code, stdout and stderr. HOME is the test's
- * temporary folder too, so create's default key lookup sees only the keys a test makes there.
+ * temporary folder too, so create's default key lookup finds only the keys a test makes there.
  * The seed tests log in with the real OpenSSH client and check that it wrote no known_hosts
  * there. OpenSSH finds ~ through the password database rather than HOME, so only xray's options
  * keep it from the account's own ~/.ssh/known_hosts.

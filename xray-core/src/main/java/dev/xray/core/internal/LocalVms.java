@@ -127,10 +127,10 @@ final class LocalVms implements Vms {
    */
   int pickSshPort(VmSpec spec) {
     String name = spec.name();
-    Set<Integer> taken = new TreeSet<>(spec.portForwards().keySet());
+    Set<Integer> usedPorts = new TreeSet<>(spec.portForwards().keySet());
     for (Vm other : list()) {
       if (!other.name().equals(name)) {
-        readSpecQuietly(other).ifPresent(otherSpec -> taken.addAll(hostPorts(otherSpec)));
+        readSpecQuietly(other).ifPresent(otherSpec -> usedPorts.addAll(hostPorts(otherSpec)));
       }
     }
     for (int attempt = 0; attempt < 20; attempt++) {
@@ -141,7 +141,7 @@ final class LocalVms implements Vms {
         throw new HostException("cannot find a free port on 127.0.0.1 for the SSH forward of VM '"
             + name + "': " + e.getMessage() + "; pass --ssh-port PORT");
       }
-      if (!taken.contains(port)) {
+      if (!usedPorts.contains(port)) {
         return port;
       }
     }

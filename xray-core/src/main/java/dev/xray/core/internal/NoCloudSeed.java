@@ -123,23 +123,23 @@ final class NoCloudSeed {
     return readFile(file, "user-data file", IsoImage.MAX_CONTENT_BYTES);
   }
 
-  private static byte[] readFile(Path file, String what, int maxBytes) {
+  private static byte[] readFile(Path file, String description, int maxBytes) {
     try {
       if (Files.isDirectory(file)) {
-        throw new IllegalArgumentException(what + " " + file + " is a folder; pass a file");
+        throw new IllegalArgumentException(description + " " + file + " is a folder; pass a file");
       }
       long size = Files.size(file);
       if (size > maxBytes) {
         throw new IllegalArgumentException(String.format(Locale.ROOT, "%s %s is %d bytes, more "
-            + "than the %d xray accepts", what, file, size, maxBytes));
+            + "than the %d xray accepts", description, file, size, maxBytes));
       }
       return Files.readAllBytes(file);
     } catch (NoSuchFileException e) {
-      String fix = what.startsWith("SSH") ? "create a key with 'ssh-keygen -t ed25519'"
+      String fix = description.startsWith("SSH") ? "create a key with 'ssh-keygen -t ed25519'"
           : "check the path";
-      throw new NotFoundException(what + " " + file + " not found; " + fix);
+      throw new NotFoundException(description + " " + file + " not found; " + fix);
     } catch (IOException e) {
-      throw new XrayException("cannot read " + what + " " + file + ": " + e, e);
+      throw new XrayException("cannot read " + description + " " + file + ": " + e, e);
     }
   }
 }
