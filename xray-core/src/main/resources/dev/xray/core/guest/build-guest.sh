@@ -13,16 +13,17 @@
 # terminal echo off. The ACPI power button powers it off.
 #
 # Before GUEST-READY the guest looks for a cloud-init NoCloud seed: an ISO 9660
-# file system labelled cidata on a CD (virtio-scsi and scsi-cd).
-# It prints one line "SEED-FILE NAME SIZE SHA256" per regular file in the seed's
-# root, sorted by name, then SEED-DONE, or SEED-NONE without a seed. It takes
-# the host name from local-hostname in meta-data and prints "SEED-HOSTNAME NAME".
-# When the first user under "users:" in user-data has ssh_authorized_keys, it
-# creates that user with /bin/sh as shell, gives eth0 QEMU user networking's
-# address 10.0.2.15/24 with gateway 10.0.2.2, starts dropbear on port 22 and
-# prints "SSHD-STARTED 22". Dropbear generates its host keys at the first
-# connection. The user's password is locked, and the guest has neither sudo nor
-# bash, so the sudo and shell entries of user-data have no effect.
+# file system labelled cidata on a CD (virtio-scsi and scsi-cd). It prints one
+# line "SEED-FILE NAME SIZE SHA256" per regular file in the seed's root, sorted
+# by name, then SEED-DONE. It prints SEED-NONE without a seed, and
+# "SEED-ERROR MESSAGE" when the seed cannot be mounted. It takes the host name
+# from local-hostname in meta-data and prints "SEED-HOSTNAME NAME". When the
+# first user under "users:" in user-data has ssh_authorized_keys, it creates
+# that user with /bin/sh as shell, gives the first network interface QEMU user
+# networking's address 10.0.2.15/24 with gateway 10.0.2.2, starts dropbear on
+# port 22 and prints "SSHD-STARTED 22". Dropbear generates its host keys at the
+# first connection. The user's password is locked, and the guest has neither
+# sudo nor bash, so the sudo and shell entries of user-data have no effect.
 #
 # Guest content comes from Debian packages that are downloaded with
 # apt-get download and unpacked with dpkg-deb. Nothing is installed or mounted,
@@ -912,12 +913,8 @@ apply_user() {
     fi
 
     case "$name" in
-        [a-z_]*) ;;
-        *) name="-$name" ;;
-    esac
-    case "$name" in
-        -* | *[!a-z0-9_-]*)
-            echo "seed: invalid user name '${name#-}' in user-data: use lowercase letters, digits, '_' and '-', starting with a letter or '_'"
+        [!a-z_]* | *[!a-z0-9_-]*)
+            echo "seed: invalid user name '$name' in user-data: use lowercase letters, digits, '_' and '-', starting with a letter or '_'"
             return 0
             ;;
     esac
