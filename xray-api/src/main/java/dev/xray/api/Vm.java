@@ -80,6 +80,18 @@ public interface Vm {
   int awaitGuestPort(int guestPort, Duration timeout);
 
   /**
+   * Waits until the guest's SSH server sends its {@code SSH-} version line through the VM's SSH
+   * forward on 127.0.0.1, and returns the host port. Reading the line matters because QEMU's user
+   * network accepts the host side of a connection even when nothing listens in the guest.
+   *
+   * @throws IllegalArgumentException if the VM has no SSH forward
+   * @throws XrayTimeoutException if no version line arrives in time; the message names the port
+   *     and shows the serial console's last lines
+   * @throws QemuException if QEMU exits first
+   */
+  int awaitSsh(Duration timeout);
+
+  /**
    * Waits for the next QMP event called {@code eventName}, for example {@code RESUME}, from now
    * on. Events that QEMU sent before the call are not seen.
    *

@@ -1,10 +1,13 @@
 package dev.xray.api;
 
+import java.nio.file.Path;
 import java.util.Collections;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 
 /**
  * The immutable description of a VM: its name, base image and hardware.
@@ -15,7 +18,18 @@ import java.util.TreeMap;
  * }</pre>
  *
  * <p>Defaults: 2048 MiB of memory, 2 vCPUs, no SSH port forward, no display, the accelerator
- * chosen by xray, and the host's architecture.
+ * chosen by xray, the host's architecture, and no cloud-init seed.
+ *
+ * <p>A VM with an {@link Builder#sshKey SSH key} or {@link Builder#userData user-data file} gets a
+ * cloud-init NoCloud seed: a read-only CD with {@code meta-data} and {@code user-data}, which
+ * cloud images such as Ubuntu's, Debian's and Fedora's read on their first boot. Without
+ * {@link Builder#sshPort}, such a VM gets an SSH forward on a free port of 127.0.0.1 when it is
+ * created.
+ *
+ * <pre>{@code
+ * VmSpec spec = VmSpec.builder("web").base("ubuntu")
+ *     .sshKey(Path.of(System.getProperty("user.home"), ".ssh", "id_ed25519.pub")).build();
+ * }</pre>
  */
 public final class VmSpec {
   /** The default guest memory, in MiB. */
@@ -28,6 +42,14 @@ public final class VmSpec {
   public static final int MAX_MEMORY_MIB = 1024 * 1024;
   /** The largest number of vCPUs xray accepts. */
   public static final int MAX_CPUS = 255;
+  /**
+   * The user that a cloud-init seed creates when none is set. A name of xray's own, because
+   * cloud images differ in their default user (ubuntu, debian, fedora) and a seed that lists
+   * users replaces that default user.
+   */
+  public static final String DEFAULT_SSH_USER = "xray";
+  /** User names a seed accepts: the portable subset of useradd's rule, at most 32 characters. */
+  private static final Pattern USER_NAME = Pattern.compile("[a-z_][a-z0-9_-]{0,31}");
 
   private final String name;
   private final String base;
@@ -38,6 +60,9 @@ public final class VmSpec {
   private final Accelerator accelerator;
   private final Architecture architecture;
   private final Map<Integer, Integer> portForwards;
+  private final Path sshKey;
+  private final String sshUser;
+  private final Path userData;
 
   private VmSpec(Builder builder) {
     this.name = builder.name;
@@ -49,6 +74,12 @@ public final class VmSpec {
     this.accelerator = builder.accelerator;
     this.architecture = builder.architecture;
     this.portForwards = Collections.unmodifiableMap(new TreeMap<>(builder.portForwards));
+    this.sshKey = builder.sshKey;
+    this.userData = builder.userData;
+    // A user-data file of the caller's creates its own users, so no default is assumed for it.
+    boolean xrayWritesUserData = sshKey != null && userData == null;
+    this.sshUser = builder.sshUser == null && xrayWritesUserData ? DEFAULT_SSH_USER
+        : builder.sshUser;
   }
 
   /** Returns a builder for a VM called {@code name}; see {@link Names} for the rule. */
@@ -67,6 +98,9 @@ public final class VmSpec {
     builder.accelerator = accelerator;
     builder.architecture = architecture;
     builder.portForwards.putAll(portForwards);
+    builder.sshKey = sshKey;
+    builder.sshUser = sshUser;
+    builder.userData = userData;
     return builder;
   }
 
@@ -74,6 +108,9 @@ public final class VmSpec {
   public VmSpec withName(String name) {
     Builder builder = toBuilder();
     Builder renamed = new Builder(name);
+    renamed.sshKey = builder.sshKey;
+    renamed.sshUser = builder.sshUser;
+    renamed.userData = builder.userData;
     renamed.base = builder.base;
     renamed.memoryMiB = builder.memoryMiB;
     renamed.cpus = builder.cpus;
@@ -128,6 +165,41 @@ public final class VmSpec {
     return portForwards;
   }
 
+  /** Returns whether the VM gets a cloud-init seed: it has an SSH key or a user-data file. */
+  public boolean hasSeed() {
+    return sshKey != null || userData != null;
+  }
+
+  /** Returns the absolute path of the SSH public key that the seed authorizes, if any. */
+  public Optional<Path> sshKey() {
+    return Optional.ofNullable(sshKey);
+  }
+
+  /**
+   * Returns the private key that {@code xray ssh} logs in with: the public key's path without
+   * {@code .pub}.
+   */
+  public Optional<Path> sshIdentity() {
+    return sshKey().map(key -> {
+      String file = key.getFileName().toString();
+      return key.resolveSibling(file.substring(0, file.length() - ".pub".length()));
+    });
+  }
+
+  /**
+   * Returns the guest user that {@code xray ssh} logs in as: the user that the seed creates
+   * ({@value #DEFAULT_SSH_USER} unless set), or with a user-data file, the user set with
+   * {@link Builder#sshUser}, if any.
+   */
+  public Optional<String> sshUser() {
+    return Optional.ofNullable(sshUser);
+  }
+
+  /** Returns the absolute path of the user-data file that the seed contains verbatim, if any. */
+  public Optional<Path> userData() {
+    return Optional.ofNullable(userData);
+  }
+
   @Override
   public boolean equals(Object other) {
     if (!(other instanceof VmSpec)) {
@@ -137,13 +209,14 @@ public final class VmSpec {
     return name.equals(that.name) && base.equals(that.base) && memoryMiB == that.memoryMiB
         && cpus == that.cpus && sshPort == that.sshPort && display == that.display
         && accelerator == that.accelerator && architecture == that.architecture
-        && portForwards.equals(that.portForwards);
+        && portForwards.equals(that.portForwards) && Objects.equals(sshKey, that.sshKey)
+        && Objects.equals(sshUser, that.sshUser) && Objects.equals(userData, that.userData);
   }
 
   @Override
   public int hashCode() {
     return Objects.hash(name, base, memoryMiB, cpus, sshPort, display, accelerator, architecture,
-        portForwards);
+        portForwards, sshKey, sshUser, userData);
   }
 
   @Override
@@ -151,7 +224,8 @@ public final class VmSpec {
     return "VmSpec{name=" + name + ", base=" + base + ", memoryMiB=" + memoryMiB + ", cpus="
         + cpus + ", sshPort=" + sshPort + ", display=" + display.qemuName() + ", accelerator="
         + accelerator.qemuName() + ", architecture=" + architecture.qemuName()
-        + ", portForwards=" + portForwards + "}";
+        + ", portForwards=" + portForwards + ", sshKey=" + sshKey + ", sshUser=" + sshUser
+        + ", userData=" + userData + "}";
   }
 
   /** A mutable builder of {@link VmSpec}; every setter checks its argument at once. */
@@ -165,6 +239,9 @@ public final class VmSpec {
     private Accelerator accelerator = Accelerator.AUTO;
     private Architecture architecture;
     private final Map<Integer, Integer> portForwards = new TreeMap<>();
+    private Path sshKey;
+    private String sshUser;
+    private Path userData;
 
     private Builder(String name) {
       this.name = Names.checkVmName(name);
@@ -244,7 +321,58 @@ public final class VmSpec {
       return this;
     }
 
-    /** Returns the spec; raises IllegalStateException when no base image was set. */
+    /**
+     * Sets the SSH public key, a file whose name ends in {@code .pub}, that the VM's cloud-init
+     * seed authorizes for {@link #sshUser the user}. The file is read when the VM is created;
+     * the private key beside it, without {@code .pub}, is what {@code xray ssh} logs in with.
+     * Default: none.
+     */
+    public Builder sshKey(Path publicKey) {
+      Objects.requireNonNull(publicKey, "publicKey");
+      Path fileName = publicKey.getFileName();
+      if (fileName == null || !fileName.toString().endsWith(".pub")
+          || fileName.toString().equals(".pub")) {
+        throw new IllegalArgumentException("invalid SSH public key file '" + publicKey
+            + "': expected a name ending in .pub, such as ~/.ssh/id_ed25519.pub");
+      }
+      this.sshKey = publicKey.toAbsolutePath().normalize();
+      return this;
+    }
+
+    /**
+     * Sets the guest user that the seed creates, with passwordless sudo and the SSH key: 1 to 32
+     * lower-case letters, digits, '_' and '-', starting with a letter or '_', and not root.
+     * Needs {@link #sshKey} or {@link #userData}. With a user-data file, xray writes no user and
+     * this only names the user that {@code xray ssh} logs in as. Default
+     * {@value #DEFAULT_SSH_USER}, or none with a user-data file.
+     */
+    public Builder sshUser(String user) {
+      Objects.requireNonNull(user, "user");
+      if (!USER_NAME.matcher(user).matches()) {
+        throw new IllegalArgumentException("invalid user name '" + user + "': expected 1 to 32 "
+            + "lower-case letters, digits, '_' and '-', starting with a letter or '_'");
+      }
+      if (user.equals("root")) {
+        throw new IllegalArgumentException("invalid user name 'root': cloud images lock root's "
+            + "SSH login; pick another user, or keep the default " + DEFAULT_SSH_USER);
+      }
+      this.sshUser = user;
+      return this;
+    }
+
+    /**
+     * Sets a cloud-init user-data file that the seed contains byte for byte, in place of the
+     * one xray writes. The file is read when the VM is created. Default: none.
+     */
+    public Builder userData(Path file) {
+      this.userData = Objects.requireNonNull(file, "file").toAbsolutePath().normalize();
+      return this;
+    }
+
+    /**
+     * Returns the spec. Raises IllegalStateException when no base image was set, or when a user
+     * was set without an SSH key or user-data file.
+     */
     public VmSpec build() {
       if (base == null) {
         throw new IllegalStateException("VM '" + name + "' needs a base image: call base(NAME)");
@@ -255,6 +383,11 @@ public final class VmSpec {
       if (sshPort != 0 && portForwards.containsKey(sshPort)) {
         throw new IllegalStateException("host port " + sshPort + " is both the SSH port and a "
             + "port forward of VM '" + name + "'");
+      }
+      boolean seeded = sshKey != null || userData != null;
+      if (sshUser != null && !seeded) {
+        throw new IllegalStateException("VM '" + name + "' has a user but no cloud-init seed: "
+            + "call sshKey(PATH) or userData(PATH) too");
       }
       return new VmSpec(this);
     }

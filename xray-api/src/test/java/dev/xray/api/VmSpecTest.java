@@ -221,4 +221,74 @@ class VmSpecTest {
     assertThat(text).contains("accelerator=kvm");
     assertThat(text).contains("architecture=aarch64");
   }
+
+  @Test
+  void sshKeyImpliesSeedAndDefaultUser() {
+    VmSpec spec = web().sshKey(java.nio.file.Path.of("/home/ada/.ssh/id_ed25519.pub")).build();
+
+    assertThat(spec.hasSeed()).isTrue();
+    assertThat(spec.sshUser()).hasValue(VmSpec.DEFAULT_SSH_USER);
+    assertThat(spec.sshIdentity()).hasValue(java.nio.file.Path.of("/home/ada/.ssh/id_ed25519"));
+  }
+
+  @Test
+  void noSeedByDefault() {
+    VmSpec spec = web().build();
+
+    assertThat(spec.hasSeed()).isFalse();
+    assertThat(spec.sshKey()).isEmpty();
+    assertThat(spec.sshUser()).isEmpty();
+    assertThat(spec.userData()).isEmpty();
+  }
+
+  @Test
+  void relativeKeyPathBecomesAbsolute() {
+    VmSpec spec = web().sshKey(java.nio.file.Path.of("keys/id.pub")).build();
+
+    assertThat(spec.sshKey().get()).isAbsolute();
+  }
+
+  @Test
+  void keyWithoutPubSuffixIsRejected() {
+    assertThatThrownBy(() -> web().sshKey(java.nio.file.Path.of("/home/ada/.ssh/id_ed25519")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("ending in .pub");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"", "Ada", "1ada", "ada smith", "root",
+      "a234567890123456789012345678901234"})
+  void invalidUserNamesAreRejected(String user) {
+    assertThatThrownBy(() -> web().sshUser(user))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("'" + user + "'");
+  }
+
+  @Test
+  void userDataHasNoDefaultUser() {
+    VmSpec spec = web().userData(java.nio.file.Path.of("/tmp/user-data")).build();
+
+    assertThat(spec.hasSeed()).isTrue();
+    assertThat(spec.sshUser()).isEmpty();
+  }
+
+  @Test
+  void userWithoutSeedFailsBuild() {
+    VmSpec.Builder builder = web().sshUser("ada");
+
+    assertThatThrownBy(builder::build)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("sshKey(PATH)");
+  }
+
+  @Test
+  void seedFieldsSurviveWithName() {
+    VmSpec spec = web().userData(java.nio.file.Path.of("/tmp/user-data")).sshUser("ada").build();
+
+    VmSpec renamed = spec.withName("other");
+
+    assertThat(renamed.userData()).isEqualTo(spec.userData());
+    assertThat(renamed.sshUser()).hasValue("ada");
+    assertThat(renamed.toBuilder().build()).isEqualTo(renamed);
+  }
 }

@@ -7,7 +7,11 @@ import dev.xray.api.Display;
 import dev.xray.api.Vm;
 import dev.xray.api.VmSpec;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
@@ -58,6 +62,28 @@ final class CreateCommand implements Callable<Integer> {
       + "aarch64 (default: the host's)")
   String arch;
 
+  @Option(names = "--ssh-key", paramLabel = "FILE.pub", description = "SSH public key that the "
+      + "cloud-init seed authorizes (default: ~/.ssh/id_ed25519.pub, id_ecdsa.pub or "
+      + "id_rsa.pub, the first that exists)")
+  Path sshKey;
+
+  @Option(names = "--user", paramLabel = "NAME", description = "guest user that the seed "
+      + "creates, with passwordless sudo, and xray ssh logs in as (default: "
+      + VmSpec.DEFAULT_SSH_USER + "; none with --user-data)")
+  String user;
+
+  @Option(names = "--user-data", paramLabel = "FILE", description = "cloud-init user-data file "
+      + "to put in the seed as it is, in place of the one xray writes")
+  Path userData;
+
+  @Option(names = "--no-seed", description = "create no cloud-init seed, even when a default "
+      + "SSH key exists")
+  boolean noSeed;
+
+  /** The public keys looked for in ~/.ssh when --ssh-key is not given, in this order. */
+  static final List<String> DEFAULT_KEYS = List.of("id_ed25519.pub", "id_ecdsa.pub",
+      "id_rsa.pub");
+
   @Override
   public Integer call() {
     checkRange("--memory", memory, VmSpec.MIN_MEMORY_MIB, VmSpec.MAX_MEMORY_MIB,
@@ -77,14 +103,81 @@ final class CreateCommand implements Callable<Integer> {
     if (arch != null) {
       builder.architecture(Architecture.parse(arch));
     }
+    PrintWriter out = spec.commandLine().getOut();
+    addSeed(builder, out);
     builder.base(base != null ? base : pickBase());
     VmSpec vmSpec = builder.build();
     Vm vm = parent.xray().vms().create(vmSpec);
-    PrintWriter out = spec.commandLine().getOut();
-    out.printf("Created VM %s on base %s (%d MiB, %d vCPU%s%s)%n", vm.name(), vmSpec.base(),
-        vmSpec.memoryMiB(), vmSpec.cpus(), vmSpec.cpus() == 1 ? "" : "s",
-        vmSpec.sshPort().isPresent() ? ", ssh on 127.0.0.1:" + vmSpec.sshPort().getAsInt() : "");
+    VmSpec created = vm.spec();
+    out.printf("Created VM %s on base %s (%d MiB, %d vCPU%s%s%s)%n", vm.name(), created.base(),
+        created.memoryMiB(), created.cpus(), created.cpus() == 1 ? "" : "s",
+        created.sshPort().isPresent() ? ", ssh on 127.0.0.1:" + created.sshPort().getAsInt()
+            : "",
+        created.hasSeed() ? ", cloud-init seed" + created.sshUser().map(login -> " for user "
+            + login).orElse("") : "");
+    if (created.hasSeed()) {
+      out.printf("Start it with 'xray start %s --wait-ssh', then log in with 'xray ssh %s'%n",
+          vm.name(), vm.name());
+    }
     return 0;
+  }
+
+  /** Sets the seed options, or the default SSH key, and prints which key it picked. */
+  private void addSeed(VmSpec.Builder builder, PrintWriter out) {
+    if (noSeed) {
+      List<String> seedOptions = new ArrayList<>();
+      if (sshKey != null) {
+        seedOptions.add("--ssh-key");
+      }
+      if (user != null) {
+        seedOptions.add("--user");
+      }
+      if (userData != null) {
+        seedOptions.add("--user-data");
+      }
+      if (!seedOptions.isEmpty()) {
+        throw new ErrorHandler.UsageException("--no-seed excludes " + String.join(" and ",
+            seedOptions) + ", which only go into the seed; drop one side");
+      }
+      return;
+    }
+    Optional<Path> key = Optional.ofNullable(sshKey);
+    if (key.isEmpty() && userData == null) {
+      key = defaultKey(userHome());
+      key.ifPresent(found -> out.printf("Using SSH key %s for the cloud-init seed (--ssh-key "
+          + "picks another, --no-seed creates none)%n", found));
+    }
+    if (key.isPresent()) {
+      builder.sshKey(key.get());
+    }
+    if (userData != null) {
+      builder.userData(userData);
+    }
+    if (user != null) {
+      if (key.isEmpty() && userData == null) {
+        throw new ErrorHandler.UsageException("--user needs a cloud-init seed: pass --ssh-key "
+            + "FILE.pub or --user-data FILE (no key found in " + userHome().resolve(".ssh")
+            + ")");
+      }
+      builder.sshUser(user);
+    }
+  }
+
+  /** Returns the first of {@link #DEFAULT_KEYS} in {@code home}'s .ssh folder, if any. */
+  static Optional<Path> defaultKey(Path home) {
+    for (String name : DEFAULT_KEYS) {
+      Path key = home.resolve(".ssh").resolve(name);
+      if (Files.isRegularFile(key)) {
+        return Optional.of(key);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Returns $HOME, as the shell's ~ means, else the JVM's user.home. */
+  static Path userHome() {
+    String home = System.getenv("HOME");
+    return Path.of(home != null && !home.isEmpty() ? home : System.getProperty("user.home"));
   }
 
   private static void checkRange(String option, int value, int min, int max, String unit) {

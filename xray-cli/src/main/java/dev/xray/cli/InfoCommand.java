@@ -52,6 +52,7 @@ final class InfoCommand implements Callable<Integer> {
     out.printf("Arch:        %s%n", vmSpec.architecture().qemuName());
     out.printf("Accelerator: %s%n", vmSpec.accelerator().qemuName());
     out.printf("Display:     %s%n", vmSpec.display().qemuName());
+    out.printf("Seed:        %s%n", seedSummary(vmSpec));
     out.printf("Folder:      %s%n", info.directory());
     out.println();
     out.println("Disk chain:");
@@ -63,6 +64,16 @@ final class InfoCommand implements Callable<Integer> {
     out.println();
     SnapshotCommand.printSnapshots(out, info.snapshots());
     return 0;
+  }
+
+  private static String seedSummary(VmSpec vmSpec) {
+    if (!vmSpec.hasSeed()) {
+      return "none";
+    }
+    String source = vmSpec.userData().map(file -> "user-data " + file)
+        .orElseGet(() -> "key " + vmSpec.sshKey().orElseThrow());
+    String user = vmSpec.sshUser().map(name -> "user " + name + ", ").orElse("");
+    return "cloud-init, " + user + source;
   }
 
   static ObjectNode toJson(VmInfo info) {
@@ -87,6 +98,14 @@ final class InfoCommand implements Callable<Integer> {
     node.put("accel", vmSpec.accelerator().qemuName());
     node.put("display", vmSpec.display().qemuName());
     node.put("directory", info.directory().toString());
+    if (vmSpec.hasSeed()) {
+      ObjectNode seed = node.putObject("seed");
+      seed.put("user", vmSpec.sshUser().orElse(null));
+      seed.put("ssh_key", vmSpec.sshKey().map(Object::toString).orElse(null));
+      seed.put("user_data", vmSpec.userData().map(Object::toString).orElse(null));
+    } else {
+      node.putNull("seed");
+    }
     ArrayNode chain = node.putArray("disk_chain");
     for (DiskImage image : info.diskChain()) {
       ObjectNode disk = chain.addObject();

@@ -49,10 +49,27 @@ final class StartCommand implements Callable<Integer> {
       + "this start only (default: the VM's setting, or $XRAY_ACCEL)")
   String accel;
 
+  @Option(names = "--wait-ssh", description = "return only once the guest's SSH server responds "
+      + "on the VM's SSH forward")
+  boolean waitSsh;
+
+  @Option(names = "--wait-timeout", paramLabel = "SECONDS", description = "how long --wait-ssh "
+      + "waits (default: ${DEFAULT-VALUE}; a cloud image's first boot under TCG takes minutes)",
+      defaultValue = "600")
+  int waitTimeout;
+
   @Override
   public Integer call() throws Exception {
     Vm vm = parent.xray().vms().get(name);
     VmSpec vmSpec = vm.spec();
+    if (waitSsh && vmSpec.sshPort().isEmpty()) {
+      throw new ErrorHandler.UsageException("VM '" + name + "' has no SSH forward to wait for; "
+          + "create it with --ssh-port PORT or --ssh-key FILE.pub");
+    }
+    if (waitTimeout < 1) {
+      throw new ErrorHandler.UsageException("--wait-timeout must be at least 1 second: "
+          + waitTimeout);
+    }
     long startNanos = System.nanoTime();
     if (display != null || accel != null) {
       vm.start(accel != null ? Accelerator.parse(accel) : null,
@@ -62,15 +79,32 @@ final class StartCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     VmInfo info = vm.info();
+    // A start may move an SSH port that xray picked, so the port is read after it.
+    VmSpec started = info.spec();
     out.printf("Started VM %s (pid %s) in %s%s%n", name,
         info.pid().isPresent() ? Long.toString(info.pid().getAsLong()) : "?",
-        Output.seconds(System.nanoTime() - startNanos),
-        vmSpec.sshPort().isPresent()
-            ? "; ssh -p " + vmSpec.sshPort().getAsInt() + " USER@127.0.0.1" : "");
+        Output.seconds(System.nanoTime() - startNanos), sshHint(started));
+    if (waitSsh) {
+      out.flush();
+      int port = vm.awaitSsh(Duration.ofSeconds(waitTimeout));
+      out.printf("SSH server of VM %s responded on 127.0.0.1:%d after %s%n", name, port,
+          Output.seconds(System.nanoTime() - startNanos));
+    }
     if (foreground) {
       return followConsole(vm, out);
     }
     return 0;
+  }
+
+  private String sshHint(VmSpec vmSpec) {
+    if (vmSpec.sshPort().isEmpty()) {
+      return "";
+    }
+    if (vmSpec.hasSeed()) {
+      return "; log in with 'xray ssh " + name + "' (127.0.0.1:" + vmSpec.sshPort().getAsInt()
+          + ")";
+    }
+    return "; ssh -p " + vmSpec.sshPort().getAsInt() + " USER@127.0.0.1";
   }
 
   /**

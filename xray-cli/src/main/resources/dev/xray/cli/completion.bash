@@ -23,7 +23,7 @@ _xray() {
     esac
   done
   if [[ $cur == -* ]]; then
-    COMPREPLY=($(compgen -W "--help --verbose --json --force --base --memory --cpus --ssh-port --display --accel --arch --foreground --name --link --follow --qemu --user --identity --timeout --keep" -- "$cur"))
+    COMPREPLY=($(compgen -W "--help --verbose --json --force --base --memory --cpus --ssh-port --ssh-key --user-data --no-seed --display --accel --arch --foreground --wait-ssh --wait-timeout --name --link --follow --qemu --user --identity --timeout --keep" -- "$cur"))
     return
   fi
   case ${COMP_WORDS[COMP_CWORD - 1]} in
@@ -31,6 +31,7 @@ _xray() {
     --display) COMPREPLY=($(compgen -W "none sdl gtk cocoa" -- "$cur")); return ;;
     --accel) COMPREPLY=($(compgen -W "auto kvm hvf tcg" -- "$cur")); return ;;
     --arch) COMPREPLY=($(compgen -W "x86_64 aarch64" -- "$cur")); return ;;
+    --ssh-key|--user-data|--identity|-i) COMPREPLY=($(compgen -f -- "$cur")); return ;;
   esac
   case $command in
     "") COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;

@@ -56,6 +56,8 @@ class CliTerminalIT {
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     builder.environment().put("XRAY_HOME", home.toString());
     builder.environment().put("XRAY_ACCEL", "tcg");
+    // create seeds a VM with ~/.ssh's default key, so a key of the developer's must not count.
+    builder.environment().put("HOME", temp.toString());
     builder.environment().put("PATH", temp.resolve("bin") + ":" + System.getenv("PATH"));
     Process process = builder.start();
     try (OutputStream stdin = process.getOutputStream()) {
@@ -124,8 +126,11 @@ class CliTerminalIT {
     Files.writeString(fakeSsh, "#!/bin/sh\necho \"ssh $*\"\n");
     Files.setPosixFilePermissions(fakeSsh, PosixFilePermissions.fromString("rwx------"));
     Run ssh = run(null, launcher, "ssh", "box", "-l", "debian", "--", "uname", "-a");
-    assertThat(ssh.output()).contains("ssh -p " + sshPort + " -o StrictHostKeyChecking=no -o "
-        + "UserKnownHostsFile=/dev/null -o LogLevel=ERROR -l debian 127.0.0.1 uname -a");
+    assertThat(ssh.output()).contains("ssh -p " + sshPort + " -o HostKeyAlias=box -o "
+        + "StrictHostKeyChecking=accept-new -o UserKnownHostsFile=\"" + home.resolve("vms/box")
+        + "/known_hosts\" -o GlobalKnownHostsFile=/dev/null -o HashKnownHosts=no -o "
+        + "LogLevel=ERROR -l debian "
+        + "127.0.0.1 uname -a");
 
     Run completion = run(null, launcher, "completion", "bash");
     assertThat(completion.output()).contains("complete -F _xray xray");

@@ -7,6 +7,7 @@ import dev.xray.api.Vm;
 import dev.xray.api.Xray;
 import dev.xray.core.TinyGuest;
 import dev.xray.core.testing.Processes;
+import dev.xray.core.testing.QemuCondition;
 import dev.xray.core.testing.RequiresQemu;
 import dev.xray.core.testing.Sha256;
 import dev.xray.core.testing.TestGuest;
@@ -29,7 +30,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The whole workflow through the real {@code xray} launcher, run as a user would: a subprocess
- * with a temporary {@code XRAY_HOME}, checked by exit code, stdout and stderr.
+ * with a temporary {@code XRAY_HOME}, checked by exit code, stdout and stderr. HOME is the test's
+ * temporary folder too, so create's default key lookup finds only the keys a test makes there.
+ * The seed tests log in with the real OpenSSH client and check that it wrote no known_hosts
+ * there. OpenSSH finds ~ through the password database rather than HOME, so only xray's options
+ * keep it from the account's own ~/.ssh/known_hosts.
  */
 @RequiresQemu
 class CliWorkflowIT {
@@ -66,12 +71,14 @@ class CliWorkflowIT {
     Map<String, String> env = builder.environment();
     env.put("XRAY_HOME", home.toString());
     env.put("XRAY_ACCEL", "tcg");
+    // create seeds a VM with ~/.ssh's default key, so a key of the developer's must not count.
+    env.put("HOME", temp.toString());
     builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
     Path stdout = Files.createTempFile(temp, "stdout", ".txt");
     Path stderr = Files.createTempFile(temp, "stderr", ".txt");
     builder.redirectOutput(stdout.toFile()).redirectError(stderr.toFile());
     Process process = builder.start();
-    if (!process.waitFor(3, TimeUnit.MINUTES)) {
+    if (!process.waitFor(6, TimeUnit.MINUTES)) {
       process.destroyForcibly();
       throw new AssertionError("xray " + String.join(" ", args) + " did not finish");
     }
@@ -238,6 +245,95 @@ class CliWorkflowIT {
     assertThat(qemuImgSnapshots(disk)).doesNotContain("off1").contains("s1");
     assertThat(qemuImgSnapshots(vars)).doesNotContain("off1");
     fails(1, "not found", "snapshot", "delete", "vm1", "off1");
+  }
+
+  /** Makes an ed25519 key pair without a passphrase and returns the private key's path. */
+  private Path keyPair(Path privateKey) throws Exception {
+    QemuCondition.assumeProgram("ssh-keygen", "openssh-client");
+    QemuCondition.assumeProgram("ssh", "openssh-client");
+    Files.createDirectories(privateKey.getParent());
+    Process keygen = new ProcessBuilder("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C",
+        "xray-test", "-f", privateKey.toString()).redirectErrorStream(true).start();
+    String output = new String(keygen.getInputStream().readAllBytes());
+    assertThat(keygen.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(keygen.exitValue()).as("ssh-keygen: %s", output).isZero();
+    return privateKey;
+  }
+
+  @Test
+  void waitSshThenSshRunsCommand() throws Exception {
+    succeed("base", "import", image.toString(), "--name", "tiny", "--link");
+    Path key = keyPair(temp.resolve("keys/id_ed25519"));
+    Run created = succeed("create", "web", "--base", "tiny", "--memory", "256", "--cpus", "1",
+        "--ssh-key", key + ".pub");
+    assertThat(created.stdout()).contains("Created VM web", "ssh on 127.0.0.1:",
+        "cloud-init seed for user xray");
+    assertThat(home.resolve("vms/web/seed.iso")).isRegularFile();
+
+    Run started = succeed("start", "web", "--wait-ssh", "--wait-timeout", "300");
+    assertThat(started.stdout()).contains("Started VM web", "SSH server of VM web responded");
+
+    Run ssh = succeed("ssh", "web", "--", "echo", "hi");
+    assertThat(ssh.stdout().strip()).isEqualTo("hi");
+    Run whoami = succeed("ssh", "web", "--", "id", "-un");
+    assertThat(whoami.stdout().strip()).isEqualTo("xray");
+    Path knownHosts = home.resolve("vms/web/known_hosts");
+    assertThat(knownHosts).as("the VM's known_hosts").isRegularFile();
+    assertThat(Files.readString(knownHosts)).startsWith("web ssh-");
+    assertThat(temp.resolve(".ssh/known_hosts")).as("HOME's known_hosts").doesNotExist();
+
+    succeed("snapshot", "create", "web", "booted");
+    succeed("snapshot", "revert", "web", "booted");
+    assertThat(knownHosts).as("known_hosts after a revert").doesNotExist();
+    assertThat(succeed("ssh", "web", "--", "echo", "again").stdout().strip()).isEqualTo("again");
+
+    Files.move(key, temp.resolve("keys/moved"));
+    fails(1, "the private key " + key + " of VM 'web' is missing", "ssh", "web", "--", "true");
+    succeed("stop", "web", "--force");
+    fails(1, "VM 'web' is not running; start it with 'xray start web --wait-ssh'", "ssh", "web");
+  }
+
+  @Test
+  void defaultKeyIsFoundAndNamed() throws Exception {
+    succeed("base", "import", image.toString(), "--name", "tiny", "--link");
+    Path key = keyPair(temp.resolve(".ssh/id_ed25519"));
+
+    Run created = succeed("create", "auto", "--base", "tiny", "--user", "ada");
+
+    assertThat(created.stdout()).contains("Using SSH key " + key + ".pub");
+    assertThat(created.stdout()).contains("cloud-init seed for user ada");
+    assertThat(Files.readString(home.resolve("vms/auto/vm.toml")))
+        .contains("ssh_key = \"" + key + ".pub\"", "ssh_user = \"ada\"");
+  }
+
+  @Test
+  void noSeedCreatesPlainVm() throws Exception {
+    succeed("base", "import", image.toString(), "--name", "tiny", "--link");
+    keyPair(temp.resolve(".ssh/id_ed25519"));
+
+    Run created = succeed("create", "plain", "--base", "tiny", "--no-seed");
+
+    assertThat(created.stdout()).doesNotContain("Using SSH key", "cloud-init");
+    assertThat(home.resolve("vms/plain/seed.iso")).doesNotExist();
+    fails(2, "VM 'plain' has no SSH forward", "ssh", "plain");
+    fails(2, "has no SSH forward to wait for", "start", "plain", "--wait-ssh");
+  }
+
+  @Test
+  void seedOptionErrorsAreUsageErrors() throws Exception {
+    succeed("base", "import", image.toString(), "--name", "tiny", "--link");
+    Path key = keyPair(temp.resolve("keys/id_ed25519"));
+
+    fails(2, "--no-seed excludes --ssh-key", "create", "a", "--base", "tiny", "--no-seed",
+        "--ssh-key", key + ".pub");
+    fails(2, "--user needs a cloud-init seed", "create", "b", "--base", "tiny", "--user", "ada");
+    fails(2, "expected a name ending in .pub", "create", "c", "--base", "tiny", "--ssh-key",
+        key.toString());
+    fails(1, "not found", "create", "d", "--base", "tiny", "--ssh-key",
+        temp.resolve("missing.pub").toString());
+    fails(2, "invalid user name 'Ada'", "create", "e", "--base", "tiny", "--ssh-key",
+        key + ".pub", "--user", "Ada");
+    assertThat(Xray.open(home).vms().list()).as("VMs after failed creates").isEmpty();
   }
 
   private static String qemuImgSnapshots(Path image) throws Exception {

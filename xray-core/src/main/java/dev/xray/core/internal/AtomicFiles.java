@@ -26,12 +26,20 @@ public final class AtomicFiles {
    * it over {@code target}, so readers see the old content or the new, never a mix.
    */
   public static void writeString(Path target, String text) throws IOException {
+    write(target, text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Writes {@code bytes} the way {@link #writeString} writes text. */
+  public static void write(Path target, byte[] bytes) throws IOException {
     Path temp =
         target.resolveSibling("." + target.getFileName() + "." + UUID.randomUUID() + ".tmp");
     try {
       try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW,
           StandardOpenOption.WRITE)) {
-        channel.write(ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
+        ByteBuffer buffer = ByteBuffer.wrap(bytes);
+        while (buffer.hasRemaining()) {
+          channel.write(buffer);
+        }
         channel.force(true);
       }
       moveAtomically(temp, target);

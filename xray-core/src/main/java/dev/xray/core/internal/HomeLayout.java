@@ -20,11 +20,15 @@ import java.nio.file.Path;
  * vms/NAME/lock           lock file that serializes changes to the VM
  * vms/NAME/owner          pid and start time of the process that owns an ephemeral VM
  * vms/NAME/state.bin      a warm-start template's saved state
+ * vms/NAME/seed.iso       the cloud-init NoCloud seed, attached read-only
+ * vms/NAME/known_hosts    the guest's SSH host keys, as xray ssh recorded them
  * </pre>
  */
 public final class HomeLayout {
   /** The backing file path recorded in an overlay, relative to the overlay's folder. */
   public static final String BACKING_PREFIX = "../../bases/";
+  /** The file name of a VM's cloud-init seed in its folder. */
+  public static final String SEED_IMAGE = "seed.iso";
 
   private final Path home;
 
@@ -108,6 +112,16 @@ public final class HomeLayout {
     /** A template's saved memory and device state, which its clones load at start. */
     public Path stateFile() {
       return directory.resolve("state.bin");
+    }
+
+    /** The cloud-init NoCloud seed, an ISO image that QEMU attaches as a read-only CD. */
+    public Path seedImage() {
+      return directory.resolve(SEED_IMAGE);
+    }
+
+    /** The guest's SSH host keys, which {@code xray ssh} records here, not in ~/.ssh. */
+    public Path knownHosts() {
+      return directory.resolve("known_hosts");
     }
   }
 

@@ -18,6 +18,7 @@ import dev.xray.qmp.QmpException;
 import dev.xray.qmp.QmpProtocolException;
 import dev.xray.qmp.QmpTimeoutException;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -304,9 +305,23 @@ final class LocalSnapshots implements Snapshots {
       } else {
         revertStopped(snapshot);
       }
+      forgetHostKeys();
     }
     log.info("reverted VM {} to snapshot {} in {} ms", vm.name(), tag,
         (System.nanoTime() - startNanos) / 1_000_000);
+  }
+
+  /**
+   * Deletes the host keys that {@code xray ssh} recorded, because a reverted disk may hold other
+   * ones: cloud-init makes new host keys on the first boot of a disk that has not booted yet.
+   */
+  private void forgetHostKeys() {
+    try {
+      Files.deleteIfExists(files.knownHosts());
+    } catch (IOException e) {
+      log.warn("cannot delete {} after a revert of VM {}: {}", files.knownHosts(), vm.name(),
+          e.getMessage());
+    }
   }
 
   private void revertLive(SnapshotInfo snapshot, VmStatus status, ProgressListener progress) {

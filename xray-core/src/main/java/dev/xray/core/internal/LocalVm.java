@@ -315,6 +315,36 @@ class LocalVm implements Vm {
     }
   }
 
+  @Override
+  public int awaitSsh(Duration timeout) {
+    VmSpec spec = spec();
+    if (spec.sshPort().isEmpty()) {
+      throw new IllegalArgumentException("VM '" + name + "' has no SSH forward; create it with "
+          + "--ssh-port PORT, --ssh-key FILE or VmSpec.Builder.sshPort");
+    }
+    int port = spec.sshPort().getAsInt();
+    long startNanos = System.nanoTime();
+    long deadline = startNanos + timeout.toNanos();
+    while (true) {
+      if (SshBanner.answers(port)) {
+        log.info("SSH server of VM {} responded on 127.0.0.1:{} after {} ms", name, port,
+            (System.nanoTime() - startNanos) / 1_000_000);
+        return port;
+      }
+      if (QemuProcess.observe(files).state() != QemuProcess.PidState.ALIVE) {
+        throw new QemuException("VM '" + name + "' stopped before its SSH server responded on "
+            + "127.0.0.1:" + port, serialTail(), null);
+      }
+      if (System.nanoTime() > deadline) {
+        throw new XrayTimeoutException("the SSH server of VM '" + name + "' sent no SSH- "
+            + "version line on 127.0.0.1:" + port + " (guest port 22) within "
+            + timeout.toSeconds() + " s; last lines of " + files.serialLog() + ":\n  "
+            + String.join("\n  ", serialTail()));
+      }
+      pause(Duration.ofMillis(500));
+    }
+  }
+
   private boolean probe(int hostPort, int guestPort) {
     if (isLockedByOtherOperation()) {
       return false;

@@ -140,20 +140,38 @@ final class LocalVmTemplate implements VmTemplate {
     Path staging = layout.vmsDirectory().resolve(LocalVms.CREATING_PREFIX + name + "-"
         + UUID.randomUUID());
     HomeLayout.VmFiles template = vm.files();
+    VmConfig.Contents templateConfig = vm.config();
+    VmSpec templateSpec = templateConfig.spec();
     // Clones share no host ports: two QEMUs cannot listen on one port.
-    VmSpec spec = VmSpec.builder(name).base(vm.spec().base()).memory(vm.spec().memoryMiB())
-        .cpus(vm.spec().cpus()).display(vm.spec().display())
-        .accelerator(vm.spec().accelerator()).architecture(vm.spec().architecture()).build();
+    VmSpec.Builder builder = VmSpec.builder(name).base(templateSpec.base())
+        .memory(templateSpec.memoryMiB()).cpus(templateSpec.cpus())
+        .display(templateSpec.display()).accelerator(templateSpec.accelerator())
+        .architecture(templateSpec.architecture());
+    templateSpec.sshKey().ifPresent(builder::sshKey);
+    templateSpec.userData().ifPresent(builder::userData);
+    templateSpec.sshUser().ifPresent(builder::sshUser);
     try (FileLocks.Held lock = xray.lockHome()) {
       if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
         throw new AlreadyExistsException("VM '" + name + "' already exists; pick another name");
+      }
+      // The saved state expects the devices the template had, so a seeded template's clones
+      // get a copy of its seed, and an SSH forward of their own.
+      boolean seeded = templateConfig.seedImage().isPresent();
+      VmSpec spec = builder.build();
+      if (seeded) {
+        spec = spec.toBuilder().sshPort(xray.localVms().pickSshPort(spec)).build();
       }
       AtomicFiles.createPrivateDirectory(staging);
       HomeLayout.VmFiles files = new HomeLayout.VmFiles(staging);
       xray.qemuImg().createOverlay(files.disk(), "../" + vm.name() + "/disk.qcow2", "qcow2");
       Files.copy(template.vars(), files.vars());
+      if (seeded) {
+        Files.copy(template.directory().resolve(templateConfig.seedImage().get()),
+            files.seedImage());
+      }
       VmConfig.write(files.config(), new VmConfig.Contents(spec, Optional.empty(),
-          Optional.of("../" + vm.name() + "/state.bin"), Optional.of(vm.name()), false));
+          Optional.of("../" + vm.name() + "/state.bin"), Optional.of(vm.name()), false,
+          seeded ? Optional.of(HomeLayout.SEED_IMAGE) : Optional.empty(), seeded));
       Files.createFile(files.lockFile());
       LocalEphemeralVm.writeOwner(files.ownerFile());
       AtomicFiles.moveAtomically(staging, target);

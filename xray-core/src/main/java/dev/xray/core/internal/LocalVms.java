@@ -2,6 +2,7 @@ package dev.xray.core.internal;
 
 import dev.xray.api.AlreadyExistsException;
 import dev.xray.api.EphemeralVm;
+import dev.xray.api.HostException;
 import dev.xray.api.Names;
 import dev.xray.api.NotFoundException;
 import dev.xray.api.Vm;
@@ -10,6 +11,8 @@ import dev.xray.api.VmTemplate;
 import dev.xray.api.Vms;
 import dev.xray.api.XrayException;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.DirectoryNotEmptyException;
@@ -66,13 +69,22 @@ final class LocalVms implements Vms {
     return LocalVmTemplate.create(xray, spec, warmUp);
   }
 
-  private void createFiles(VmSpec spec, boolean ephemeral) {
+  private void createFiles(VmSpec requested, boolean ephemeral) {
     long startNanos = System.nanoTime();
     HomeLayout layout = xray.layout();
-    Path target = layout.vmDirectory(spec.name());
-    Path staging = layout.vmsDirectory().resolve(CREATING_PREFIX + spec.name() + "-"
+    Path target = layout.vmDirectory(requested.name());
+    Path staging = layout.vmsDirectory().resolve(CREATING_PREFIX + requested.name() + "-"
         + UUID.randomUUID());
+    // Read the key and user-data files first, so that a wrong path fails before any file is made.
+    Optional<byte[]> seed = requested.hasSeed()
+        ? Optional.of(NoCloudSeed.image(requested, "iid-" + UUID.randomUUID()))
+        : Optional.empty();
+    VmSpec spec = requested;
     try (FileLocks.Held lock = xray.lockHome()) {
+      boolean sshPortAuto = requested.hasSeed() && requested.sshPort().isEmpty();
+      if (sshPortAuto) {
+        spec = requested.toBuilder().sshPort(pickSshPort(requested)).build();
+      }
       checkCreatable(spec, target);
       Firmware.FirmwareFiles firmware = Firmware.find(spec.architecture(),
           QemuBinaries.searchPathProgram(spec.architecture()));
@@ -81,7 +93,12 @@ final class LocalVms implements Vms {
       xray.qemuImg().createOverlay(files.disk(), HomeLayout.backingPath(spec.base()), "qcow2");
       xray.qemuImg().convert(firmware.varsTemplate(), firmware.varsFormat(), files.vars(),
           "qcow2");
-      VmConfig.write(files.config(), spec, Optional.empty());
+      if (seed.isPresent()) {
+        AtomicFiles.write(files.seedImage(), seed.get());
+      }
+      Optional<String> seedImage = seed.map(bytes -> HomeLayout.SEED_IMAGE);
+      VmConfig.write(files.config(), new VmConfig.Contents(spec, Optional.empty())
+          .withSeed(seedImage, sshPortAuto));
       Files.createFile(files.lockFile());
       if (ephemeral) {
         LocalEphemeralVm.writeOwner(files.ownerFile());
@@ -96,8 +113,40 @@ final class LocalVms implements Vms {
     } finally {
       deleteQuietly(staging);
     }
-    log.info("created VM {} on base {} in {} ms", spec.name(), spec.base(),
+    log.info("created VM {} on base {}{} in {} ms", spec.name(), spec.base(),
+        seed.isPresent() ? " with a cloud-init seed, ssh on 127.0.0.1:"
+            + spec.sshPort().getAsInt() : "",
         (System.nanoTime() - startNanos) / 1_000_000);
+  }
+
+  /**
+   * Returns a port of 127.0.0.1 for the SSH forward of a VM of {@code spec}: free now, and
+   * neither another VM's forward nor one of the VM's own port forwards. The kernel picks it from
+   * its ephemeral range, so two homes rarely pick the same port; a start that finds the port taken
+   * picks again. The caller holds the home's lock, or the VM's lock when it runs a start.
+   */
+  int pickSshPort(VmSpec spec) {
+    String name = spec.name();
+    Set<Integer> usedPorts = new TreeSet<>(spec.portForwards().keySet());
+    for (Vm other : list()) {
+      if (!other.name().equals(name)) {
+        readSpecQuietly(other).ifPresent(otherSpec -> usedPorts.addAll(hostPorts(otherSpec)));
+      }
+    }
+    for (int attempt = 0; attempt < 20; attempt++) {
+      int port;
+      try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+        port = socket.getLocalPort();
+      } catch (IOException e) {
+        throw new HostException("cannot find a free port on 127.0.0.1 for the SSH forward of VM '"
+            + name + "': " + e.getMessage() + "; pass --ssh-port PORT");
+      }
+      if (!usedPorts.contains(port)) {
+        return port;
+      }
+    }
+    throw new HostException("cannot find a free port on 127.0.0.1 for the SSH forward of VM '"
+        + name + "' that no other VM uses; pass --ssh-port PORT");
   }
 
   private void checkCreatable(VmSpec spec, Path target) throws IOException {

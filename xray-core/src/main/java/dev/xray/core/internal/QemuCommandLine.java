@@ -25,6 +25,11 @@ public final class QemuCommandLine {
   public static final String DISK_NODE = "disk0";
   /** Node name of the UEFI variable store. */
   public static final String VARS_NODE = "firmware-vars";
+  /**
+   * Node name of the cloud-init seed. It is read-only and raw, so it is left out of
+   * {@link #snapshotNodes()}: snapshot-save lists its drives explicitly and never needs the seed.
+   */
+  public static final String SEED_NODE = "seed";
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -48,6 +53,18 @@ public final class QemuCommandLine {
   public static List<String> build(Path program, VmSpec spec, Accelerator accelerator,
       Display display, Firmware.FirmwareFiles firmware, HomeLayout.VmFiles files,
       Optional<Path> incomingState) {
+    return build(program, spec, accelerator, display, firmware, files, incomingState,
+        Optional.empty());
+  }
+
+  /**
+   * Returns the command line that also attaches {@code seedImage}, when present, as a read-only
+   * SCSI CD on a virtio-scsi controller, where cloud images look for a NoCloud seed. Every path
+   * in it is absolute.
+   */
+  public static List<String> build(Path program, VmSpec spec, Accelerator accelerator,
+      Display display, Firmware.FirmwareFiles firmware, HomeLayout.VmFiles files,
+      Optional<Path> incomingState, Optional<Path> seedImage) {
     List<String> args = new ArrayList<>();
     args.add(program.toString());
     args.addAll(List.of("-name", "guest=" + spec.name() + ",debug-threads=on"));
@@ -71,6 +88,12 @@ public final class QemuCommandLine {
     args.addAll(blockdev(formatNode(DISK_NODE, "qcow2", "disk0-file", false)));
     args.addAll(List.of("-device", "virtio-blk-pci,drive=" + DISK_NODE + ",id=disk0-device,"
         + "bootindex=1"));
+    if (seedImage.isPresent()) {
+      args.addAll(blockdev(fileNode("seed-file", seedImage.get(), true)));
+      args.addAll(blockdev(formatNode(SEED_NODE, "raw", "seed-file", true)));
+      args.addAll(List.of("-device", "virtio-scsi-pci,id=scsi0"));
+      args.addAll(List.of("-device", "scsi-cd,bus=scsi0.0,drive=" + SEED_NODE));
+    }
 
     StringBuilder forwards = new StringBuilder();
     if (spec.sshPort().isPresent()) {

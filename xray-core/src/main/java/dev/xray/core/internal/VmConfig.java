@@ -18,8 +18,10 @@ import org.tomlj.TomlParseResult;
 /**
  * Reads and writes {@code vm.toml}. Keys: {@code base}, {@code memory} (MiB), {@code cpus},
  * {@code ssh_port} (0 for none), {@code display}, {@code accel}, {@code arch},
- * {@code port_forwards} (an array of {@code "HOST:GUEST"} strings), and {@code resume_snapshot},
- * the live snapshot whose RAM state the next start loads.
+ * {@code port_forwards} (an array of {@code "HOST:GUEST"} strings), {@code resume_snapshot}, the
+ * live snapshot whose RAM state the next start loads, and for a VM with a cloud-init seed:
+ * {@code ssh_user}, {@code ssh_key} (the public key's absolute path), {@code user_data},
+ * {@code seed_image} (the ISO file in the VM's folder) and {@code ssh_port_auto}.
  */
 public final class VmConfig {
   private VmConfig() {}
@@ -33,30 +35,50 @@ public final class VmConfig {
    *     loads as an incoming migration; set for a warm clone until its first start
    * @param template the name of the template this VM was cloned from
    * @param frozen whether this VM is a template, whose overlay backs clones and must not change
+   * @param seedImage the cloud-init seed's ISO file, a file name in the VM's folder, that QEMU
+   *     attaches as a read-only CD
+   * @param sshPortAuto whether xray picked the SSH port, so it may pick another one when that
+   *     port is taken at start
    */
   public record Contents(VmSpec spec, Optional<String> resumeSnapshot,
-      Optional<String> incomingState, Optional<String> template, boolean frozen) {
+      Optional<String> incomingState, Optional<String> template, boolean frozen,
+      Optional<String> seedImage, boolean sshPortAuto) {
 
     public Contents(VmSpec spec, Optional<String> resumeSnapshot) {
-      this(spec, resumeSnapshot, Optional.empty(), Optional.empty(), false);
+      this(spec, resumeSnapshot, Optional.empty(), Optional.empty(), false, Optional.empty(),
+          false);
     }
 
     public Contents withResumeSnapshot(Optional<String> tag) {
-      return new Contents(spec, tag, incomingState, template, frozen);
+      return new Contents(spec, tag, incomingState, template, frozen, seedImage, sshPortAuto);
     }
 
     public Contents withIncomingState(Optional<String> path) {
-      return new Contents(spec, resumeSnapshot, path, template, frozen);
+      return new Contents(spec, resumeSnapshot, path, template, frozen, seedImage, sshPortAuto);
     }
 
     public Contents withFrozen(boolean value) {
-      return new Contents(spec, resumeSnapshot, incomingState, template, value);
+      return new Contents(spec, resumeSnapshot, incomingState, template, value, seedImage,
+          sshPortAuto);
+    }
+
+    public Contents withSpec(VmSpec value) {
+      return new Contents(value, resumeSnapshot, incomingState, template, frozen, seedImage,
+          sshPortAuto);
+    }
+
+    public Contents withSeed(Optional<String> image, boolean portAuto) {
+      return new Contents(spec, resumeSnapshot, incomingState, template, frozen, image,
+          portAuto);
     }
   }
 
   /** The form of {@code incoming_state}: a state file in a sibling VM folder. */
   private static final java.util.regex.Pattern INCOMING_STATE =
       java.util.regex.Pattern.compile("\\.\\./[A-Za-z0-9][A-Za-z0-9._-]{0,63}/state\\.bin");
+  /** The form of {@code seed_image}: a file name in the VM's own folder. */
+  private static final java.util.regex.Pattern SEED_IMAGE =
+      java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
 
   /** Writes the config atomically; see {@link #write(Path, Contents)}. */
   public static void write(Path file, VmSpec spec, Optional<String> resumeSnapshot)
@@ -74,12 +96,17 @@ public final class VmConfig {
     resumeSnapshot.ifPresent(Names::checkSnapshotTag);
     contents.template().ifPresent(Names::checkVmName);
     contents.incomingState().ifPresent(VmConfig::checkIncomingState);
+    contents.seedImage().ifPresent(VmConfig::checkSeedImage);
     StringBuilder toml = new StringBuilder();
     toml.append("# xray VM configuration; xray rewrites this file, comments are not kept.\n");
     toml.append("base = ").append(quote(spec.base())).append('\n');
     toml.append("memory = ").append(spec.memoryMiB()).append("  # MiB\n");
     toml.append("cpus = ").append(spec.cpus()).append('\n');
     toml.append("ssh_port = ").append(spec.sshPort().orElse(0)).append("  # 0: no forward\n");
+    if (contents.sshPortAuto()) {
+      toml.append("ssh_port_auto = true  # picked by xray, which picks another when it is "
+          + "taken at start\n");
+    }
     toml.append("display = ").append(quote(spec.display().qemuName())).append('\n');
     toml.append("accel = ").append(quote(spec.accelerator().qemuName())).append('\n');
     toml.append("arch = ").append(quote(spec.architecture().qemuName())).append('\n');
@@ -98,6 +125,14 @@ public final class VmConfig {
     if (contents.frozen()) {
       toml.append("frozen = true  # a warm-start template: its overlay backs clones\n");
     }
+    spec.sshUser().ifPresent(
+        user -> toml.append("ssh_user = ").append(quote(user)).append('\n'));
+    spec.sshKey().ifPresent(key -> toml.append("ssh_key = ").append(quoteEscaped(key.toString()))
+        .append("  # public key; xray ssh uses the file without .pub\n"));
+    spec.userData().ifPresent(path -> toml.append("user_data = ")
+        .append(quoteEscaped(path.toString())).append("  # copied into the seed at create\n"));
+    contents.seedImage().ifPresent(
+        image -> toml.append("seed_image = ").append(quote(image)).append('\n'));
     AtomicFiles.writeString(file, toml.toString());
   }
 
@@ -124,17 +159,18 @@ public final class VmConfig {
           .architecture(Architecture.parse(
               stringValue(toml, "arch", Architecture.host().qemuName())));
       readPortForwards(toml, builder);
+      readSeed(toml, builder);
       Optional<String> resume = Optional.ofNullable(optionalString(toml, "resume_snapshot"))
           .map(Names::checkSnapshotTag);
       Optional<String> incoming = Optional.ofNullable(optionalString(toml, "incoming_state"))
           .map(VmConfig::checkIncomingState);
       Optional<String> template = Optional.ofNullable(optionalString(toml, "template"))
           .map(Names::checkVmName);
-      Object frozen = toml.get("frozen");
-      if (frozen != null && !(frozen instanceof Boolean)) {
-        throw new IllegalArgumentException("key 'frozen' must be true or false: " + frozen);
-      }
-      return new Contents(builder.build(), resume, incoming, template, Boolean.TRUE.equals(frozen));
+      boolean frozen = booleanValue(toml, "frozen");
+      Optional<String> seedImage = Optional.ofNullable(optionalString(toml, "seed_image"))
+          .map(VmConfig::checkSeedImage);
+      return new Contents(builder.build(), resume, incoming, template, frozen, seedImage,
+          booleanValue(toml, "ssh_port_auto"));
     } catch (IllegalArgumentException | IllegalStateException | ClassCastException e) {
       throw new IllegalStateException("invalid " + file + ": " + e.getMessage(), e);
     }
@@ -146,6 +182,38 @@ public final class VmConfig {
           + "' (expected ../TEMPLATE/state.bin)");
     }
     return path;
+  }
+
+  private static String checkSeedImage(String image) {
+    if (!SEED_IMAGE.matcher(image).matches()) {
+      throw new IllegalArgumentException("invalid seed_image '" + image
+          + "' (expected a file name in the VM's folder, such as seed.iso)");
+    }
+    return image;
+  }
+
+  /** Reads {@code ssh_user}, {@code ssh_key} and {@code user_data}. */
+  private static void readSeed(TomlParseResult toml, VmSpec.Builder builder) {
+    String key = optionalString(toml, "ssh_key");
+    if (key != null) {
+      builder.sshKey(Path.of(key));
+    }
+    String userData = optionalString(toml, "user_data");
+    if (userData != null) {
+      builder.userData(Path.of(userData));
+    }
+    String user = optionalString(toml, "ssh_user");
+    if (user != null) {
+      builder.sshUser(user);
+    }
+  }
+
+  private static boolean booleanValue(TomlParseResult toml, String key) {
+    Object value = toml.get(key);
+    if (value != null && !(value instanceof Boolean)) {
+      throw new IllegalArgumentException("key '" + key + "' must be true or false: " + value);
+    }
+    return Boolean.TRUE.equals(value);
   }
 
   /** Reads {@code port_forwards}, an array of "HOST:GUEST" strings. */
@@ -227,5 +295,20 @@ public final class VmConfig {
   private static String quote(String value) {
     // Values are names and enum labels that follow the naming rule, so they need no escapes.
     return '"' + value + '"';
+  }
+
+  /** Returns a TOML basic string of any text, such as a path outside the home folder. */
+  static String quoteEscaped(String value) {
+    StringBuilder quoted = new StringBuilder("\"");
+    for (char c : value.toCharArray()) {
+      if (c == '"' || c == '\\') {
+        quoted.append('\\').append(c);
+      } else if (c < 0x20 || c == 0x7f) {
+        quoted.append(String.format("\\u%04X", (int) c));
+      } else {
+        quoted.append(c);
+      }
+    }
+    return quoted.append('"').toString();
   }
 }

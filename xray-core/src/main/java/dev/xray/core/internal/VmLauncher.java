@@ -75,8 +75,11 @@ final class VmLauncher {
     vm.cleanRunFiles();
     HostPlatform host = HostPlatform.current();
     checkFiles(spec);
+    checkSeedImage(config);
     checkSocketPaths(files, host);
     checkLogPath(files);
+    config = moveTakenSshPort(config);
+    spec = config.spec();
     checkPortsFree(spec);
     HostPlatform.AcceleratorChoice choice = host.chooseAccelerator(spec.architecture(),
         requested, explicit, System.getenv(HostPlatform.ACCEL_VARIABLE));
@@ -123,8 +126,9 @@ final class VmLauncher {
       throw new ImageException("the saved state " + incoming.get() + " of VM '" + name
           + "' is missing; its template was removed. Remove the VM and clone it again");
     }
+    Optional<Path> seed = config.seedImage().map(image -> files.directory().resolve(image));
     List<String> command = QemuCommandLine.build(program, spec, accelerator, display, firmware,
-        files, incoming);
+        files, incoming, seed);
     log.debug("QEMU command line of VM {}: {}", name, command);
     ProcessRunner.Result result;
     try {
@@ -351,6 +355,49 @@ final class VmLauncher {
             + " than the " + max + " a unix socket allows; use a shorter VM name or set "
             + "XRAY_HOME to a shorter path");
       }
+    }
+  }
+
+  private void checkSeedImage(VmConfig.Contents config) {
+    if (config.seedImage().isEmpty()) {
+      return;
+    }
+    Path seed = files.directory().resolve(config.seedImage().get());
+    if (!Files.isRegularFile(seed)) {
+      throw new ImageException("the cloud-init seed " + seed + " of VM '" + name + "' is "
+          + "missing; remove the VM with 'xray remove " + name + " --force' and create it again, "
+          + "or delete the seed_image line of " + files.config() + " to start without it");
+    }
+  }
+
+  /**
+   * Returns the config with a new SSH port when xray picked the current one and it is taken now,
+   * and records the new port, because the user never chose the old one.
+   */
+  private VmConfig.Contents moveTakenSshPort(VmConfig.Contents config) {
+    VmSpec spec = config.spec();
+    if (!config.sshPortAuto() || spec.sshPort().isEmpty() || isFree(spec.sshPort().getAsInt())) {
+      return config;
+    }
+    int old = spec.sshPort().getAsInt();
+    int port = vm.xray().localVms().pickSshPort(spec);
+    VmConfig.Contents moved = config.withSpec(spec.toBuilder().sshPort(port).build());
+    try {
+      VmConfig.write(files.config(), moved);
+    } catch (IOException e) {
+      throw new QemuException("cannot update " + files.config() + ": " + e, e);
+    }
+    log.info("SSH port {} of VM {} is taken; the VM's SSH forward moved to 127.0.0.1:{}", old,
+        name, port);
+    return moved;
+  }
+
+  private static boolean isFree(int port) {
+    try (ServerSocket probe = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+      probe.setReuseAddress(true);
+      return true;
+    } catch (IOException e) {
+      return false;
     }
   }
 

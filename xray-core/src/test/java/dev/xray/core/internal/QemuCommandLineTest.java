@@ -294,6 +294,42 @@ class QemuCommandLineTest {
   }
 
   @Test
+  void seedImageIsReadOnlyScsiCd() {
+    HomeLayout.VmFiles files = new HomeLayout.VmFiles(Path.of("/home/ada/.xray/vms/web"));
+    VmSpec spec = web().architecture(Architecture.X86_64).build();
+
+    List<String> args = QemuCommandLine.build(Path.of("/usr/bin/qemu-system-x86_64"), spec,
+        Accelerator.TCG, Display.NONE, OVMF, files, java.util.Optional.empty(),
+        java.util.Optional.of(files.seedImage()));
+
+    int diskDevice = args.indexOf("virtio-blk-pci,drive=disk0,id=disk0-device,bootindex=1");
+    assertThat(diskDevice).as("disk device").isPositive();
+    assertThat(args.subList(diskDevice + 1, diskDevice + 9)).containsExactly(
+        "-blockdev", "{\"driver\":\"file\",\"node-name\":\"seed-file\","
+            + "\"filename\":\"/home/ada/.xray/vms/web/seed.iso\",\"read-only\":true}",
+        "-blockdev", "{\"driver\":\"raw\",\"node-name\":\"seed\",\"file\":\"seed-file\","
+            + "\"read-only\":true}",
+        "-device", "virtio-scsi-pci,id=scsi0",
+        "-device", "scsi-cd,bus=scsi0.0,drive=seed");
+  }
+
+  @Test
+  void noSeedImageMeansNoScsiController() {
+    HomeLayout.VmFiles files = new HomeLayout.VmFiles(Path.of("/home/ada/.xray/vms/web"));
+    VmSpec spec = web().build();
+
+    List<String> args = QemuCommandLine.build(Path.of("/usr/bin/qemu-system-x86_64"), spec,
+        Accelerator.TCG, Display.NONE, OVMF, files);
+
+    assertThat(String.join(" ", args)).doesNotContain("scsi", "seed");
+  }
+
+  @Test
+  void seedIsNotASnapshotNode() {
+    assertThat(QemuCommandLine.snapshotNodes()).doesNotContain(QemuCommandLine.SEED_NODE);
+  }
+
+  @Test
   void snapshotNodesAreDiskThenVars() {
     assertThat(QemuCommandLine.snapshotNodes()).containsExactly("disk0", "firmware-vars");
   }

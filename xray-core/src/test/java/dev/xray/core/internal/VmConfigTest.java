@@ -78,6 +78,58 @@ class VmConfigTest {
     assertThat(Files.readString(config())).doesNotContain("resume_snapshot");
   }
 
+  @Test
+  void roundTripKeepsSeedFields() throws IOException {
+    VmSpec spec = full().toBuilder().sshKey(Path.of("/home/ada/keys \"odd\" \\ dir/id.pub"))
+        .sshUser("ada").userData(Path.of("/home/ada/user-data.yaml")).build();
+    VmConfig.write(config(), new VmConfig.Contents(spec, Optional.empty())
+        .withSeed(Optional.of("seed.iso"), true));
+
+    VmConfig.Contents contents = VmConfig.read(config(), "web");
+
+    assertThat(contents.spec()).isEqualTo(spec);
+    assertThat(contents.spec().sshKey()).hasValue(Path.of("/home/ada/keys \"odd\" \\ dir/id.pub"));
+    assertThat(contents.spec().sshIdentity()).hasValue(Path.of("/home/ada/keys \"odd\" \\ dir/id"));
+    assertThat(contents.spec().sshUser()).hasValue("ada");
+    assertThat(contents.seedImage()).hasValue("seed.iso");
+    assertThat(contents.sshPortAuto()).isTrue();
+  }
+
+  @Test
+  void seedKeysAreAbsentWithoutSeed() throws IOException {
+    VmConfig.write(config(), full(), Optional.empty());
+
+    VmConfig.Contents contents = VmConfig.read(config(), "web");
+
+    assertThat(Files.readString(config())).doesNotContain("ssh_user", "ssh_key", "seed_image",
+        "ssh_port_auto");
+    assertThat(contents.seedImage()).isEmpty();
+    assertThat(contents.sshPortAuto()).isFalse();
+  }
+
+  @Test
+  void seedImageOutsideVmFolderIsRejected() throws IOException {
+    write(VALID + "seed_image = \"../other/seed.iso\"\nssh_key = \"/k.pub\"\n");
+
+    assertThatThrownBy(() -> VmConfig.read(config(), "web"))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("invalid seed_image '../other/seed.iso'");
+  }
+
+  @Test
+  void userWithoutSeedIsRejected() throws IOException {
+    write(VALID + "ssh_user = \"ada\"\n");
+
+    assertThatThrownBy(() -> VmConfig.read(config(), "web"))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("sshKey(PATH)");
+  }
+
+  @Test
+  void quoteEscapedEscapesControlCharacters() {
+    assertThat(VmConfig.quoteEscaped("a\tb\nc")).isEqualTo("\"a\\u0009b\\u000Ac\"");
+  }
+
   static Stream<Arguments> enumCombinations() {
     Stream.Builder<Arguments> combinations = Stream.builder();
     for (Display display : Display.values()) {

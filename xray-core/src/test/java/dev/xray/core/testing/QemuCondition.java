@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.extension.ConditionEvaluationResult;
 import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -34,6 +35,19 @@ public final class QemuCondition implements ExecutionCondition {
   /** Returns whether this run must not skip QEMU tests. */
   public static boolean isRequired() {
     return "true".equals(System.getenv("CI")) || "1".equals(System.getenv("XRAY_REQUIRE_QEMU"));
+  }
+
+  /**
+   * Skips the calling test when {@code program} is not on PATH, or fails it when QEMU tests must
+   * run (see {@link #isRequired()}); the message names the Debian package to install.
+   */
+  public static void assumeProgram(String program, String debianPackage) {
+    String reason = program + " is missing (apt-get install " + debianPackage + ")";
+    if (!onPath(program) && isRequired()) {
+      throw new IllegalStateException("tests need " + program + " here (CI=true or "
+          + "XRAY_REQUIRE_QEMU=1): " + reason);
+    }
+    Assumptions.assumeTrue(onPath(program), reason);
   }
 
   static List<String> missing() {
