@@ -122,6 +122,18 @@ final class ApiSnippets {
     // end snippet
   }
 
+  static void cloudImage(Xray xray) {
+    // snippet cloud-image
+    VmSpec spec = VmSpec.builder("web").base("debian")
+        .sshKey(Path.of(System.getProperty("user.home"), ".ssh", "id_ed25519.pub"))
+        .sshUser("ada")                                   // optional, default "xray"
+        .build();
+    Vm vm = xray.vms().create(spec);
+    vm.start();
+    int port = vm.awaitSsh(Duration.ofMinutes(10));       // the SSH forward's host port
+    // end snippet
+  }
+
   static void snapshotProgress(Vm vm) {
     // snippet snapshot-progress
     ProgressListener progress = (done, total) ->
