@@ -80,33 +80,47 @@ final class LocalVms implements Vms {
         ? Optional.of(NoCloudSeed.image(requested, "iid-" + UUID.randomUUID()))
         : Optional.empty();
     VmSpec spec = requested;
-    try (FileLocks.Held lock = xray.lockHome()) {
-      boolean sshPortAuto = requested.hasSeed() && requested.sshPort().isEmpty();
-      if (sshPortAuto) {
-        spec = requested.toBuilder().sshPort(pickSshPort(requested)).build();
-      }
-      checkCreatable(spec, target);
+    boolean sshPortAuto = requested.hasSeed() && requested.sshPort().isEmpty();
+    try {
+      // The slow part, running qemu-img, happens outside the home's lock, so that parallel
+      // creates do not queue behind each other. The checks run first to fail fast, and again
+      // under the lock, where the name, the base and the ports are settled.
+      checkCreatable(requested, target);
       Firmware.FirmwareFiles firmware = Firmware.find(spec.architecture(),
           QemuBinaries.searchPathProgram(spec.architecture()));
       AtomicFiles.createPrivateDirectory(staging);
       HomeLayout.VmFiles files = new HomeLayout.VmFiles(staging);
-      xray.qemuImg().createOverlay(files.disk(), HomeLayout.backingPath(spec.base()), "qcow2");
+      try {
+        xray.qemuImg().createOverlay(files.disk(), HomeLayout.backingPath(spec.base()),
+            "qcow2");
+      } catch (XrayException e) {
+        if (!Files.exists(xray.layout().base(spec.base()))) {
+          throw LocalBases.notFound(spec.base());
+        }
+        throw e;
+      }
       xray.qemuImg().convert(firmware.varsTemplate(), firmware.varsFormat(), files.vars(),
           "qcow2");
       if (seed.isPresent()) {
         AtomicFiles.write(files.seedImage(), seed.get());
       }
-      Optional<String> seedImage = seed.map(bytes -> HomeLayout.SEED_IMAGE);
-      VmConfig.write(files.config(), new VmConfig.Contents(spec, Optional.empty())
-          .withSeed(seedImage, sshPortAuto));
       Files.createFile(files.lockFile());
       if (ephemeral) {
         LocalEphemeralVm.writeOwner(files.ownerFile());
       }
-      try {
-        AtomicFiles.moveAtomically(staging, target);
-      } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
-        throw alreadyExists(spec.name());
+      try (FileLocks.Held lock = xray.lockHome()) {
+        if (sshPortAuto) {
+          spec = requested.toBuilder().sshPort(pickSshPort(requested)).build();
+        }
+        checkCreatable(spec, target);
+        Optional<String> seedImage = seed.map(bytes -> HomeLayout.SEED_IMAGE);
+        VmConfig.write(files.config(), new VmConfig.Contents(spec, Optional.empty())
+            .withSeed(seedImage, sshPortAuto));
+        try {
+          AtomicFiles.moveAtomically(staging, target);
+        } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
+          throw alreadyExists(spec.name());
+        }
       }
     } catch (IOException e) {
       throw new XrayException("cannot create VM '" + spec.name() + "': " + e, e);
