@@ -9,6 +9,9 @@ public interface ProgressListener {
   /**
    * Reports that {@code done} of {@code total} bytes are finished. Called on the thread that
    * runs the operation, at most a few times a second and once at the end; it must return fast.
+   *
+   * @param done the bytes finished so far
+   * @param total the bytes of the whole operation
    */
   void progress(long done, long total);
 }

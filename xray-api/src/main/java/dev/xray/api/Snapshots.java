@@ -13,6 +13,8 @@ public interface Snapshots {
   /**
    * Takes a snapshot called {@code tag}: live if the VM runs, disk-only if it is stopped.
    *
+   * @param tag the snapshot's name
+   * @return the new snapshot
    * @throws IllegalArgumentException if the tag is invalid (see {@link Names})
    * @throws AlreadyExistsException if a snapshot with that tag exists
    * @throws InvalidStateException if the VM is paused, crashed or unresponsive
@@ -24,10 +26,19 @@ public interface Snapshots {
   /**
    * Takes a snapshot called {@code tag}, replacing an existing snapshot of that tag when
    * {@code replace} is true.
+   *
+   * @param tag the snapshot's name
+   * @param replace whether to replace an existing snapshot of that tag
+   * @return the new snapshot
+   * @see #create(String)
    */
   SnapshotInfo create(String tag, boolean replace);
 
-  /** Returns the VM's snapshots, oldest first. */
+  /**
+   * Lists the VM's snapshots.
+   *
+   * @return the snapshots, oldest first
+   */
   List<SnapshotInfo> list();
 
   /**
@@ -35,6 +46,7 @@ public interface Snapshots {
    * continues from that moment. On a stopped VM the disks are reverted; if the snapshot is live,
    * the next {@link Vm#start()} resumes its saved RAM state instead of booting.
    *
+   * @param tag the snapshot's name
    * @throws NotFoundException if there is no such snapshot
    * @throws InvalidStateException if the VM runs and the snapshot is disk-only
    * @throws QemuException if loading fails; a running VM is left running
@@ -44,6 +56,7 @@ public interface Snapshots {
   /**
    * Deletes a snapshot from every drive.
    *
+   * @param tag the snapshot's name
    * @throws NotFoundException if there is no such snapshot
    */
   void delete(String tag);

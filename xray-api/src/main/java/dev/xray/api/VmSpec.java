@@ -51,12 +51,22 @@ public final class VmSpec {
     this.portForwards = Collections.unmodifiableMap(new TreeMap<>(builder.portForwards));
   }
 
-  /** Returns a builder for a VM called {@code name}; see {@link Names} for the rule. */
+  /**
+   * Returns a builder for a VM called {@code name}.
+   *
+   * @param name the VM's name; see {@link Names} for the rule
+   * @return a builder with the default hardware and no base image
+   * @throws IllegalArgumentException if {@code name} is invalid
+   */
   public static Builder builder(String name) {
     return new Builder(name);
   }
 
-  /** Returns a builder that starts from this spec's values. */
+  /**
+   * Returns a builder that starts from this spec's values.
+   *
+   * @return a new builder
+   */
   public Builder toBuilder() {
     Builder builder = new Builder(name);
     builder.base = base;
@@ -70,7 +80,13 @@ public final class VmSpec {
     return builder;
   }
 
-  /** Returns a copy of this spec for a VM called {@code name}. */
+  /**
+   * Returns a copy of this spec for a VM called {@code name}.
+   *
+   * @param name the copy's name; see {@link Names} for the rule
+   * @return the copy, with this spec's base image and hardware
+   * @throws IllegalArgumentException if {@code name} is invalid
+   */
   public VmSpec withName(String name) {
     Builder builder = toBuilder();
     Builder renamed = new Builder(name);
@@ -85,44 +101,83 @@ public final class VmSpec {
     return new VmSpec(renamed);
   }
 
+  /**
+   * Returns the VM's name.
+   *
+   * @return the name
+   */
   public String name() {
     return name;
   }
 
-  /** Returns the name of the base image that backs the VM's overlay. */
+  /**
+   * Returns the name of the base image that backs the VM's overlay.
+   *
+   * @return the base image's name
+   */
   public String base() {
     return base;
   }
 
-  /** Guest memory in MiB. */
+  /**
+   * Returns the guest memory.
+   *
+   * @return the memory, in MiB
+   */
   public int memoryMiB() {
     return memoryMiB;
   }
 
+  /**
+   * Returns the number of vCPUs.
+   *
+   * @return the number of vCPUs
+   */
   public int cpus() {
     return cpus;
   }
 
-  /** Returns the host port on 127.0.0.1 forwarded to the guest's port 22, if any. */
+  /**
+   * Returns the SSH port forward.
+   *
+   * @return the host port on 127.0.0.1 forwarded to the guest's port 22, or empty for none
+   */
   public OptionalInt sshPort() {
     return sshPort == 0 ? OptionalInt.empty() : OptionalInt.of(sshPort);
   }
 
+  /**
+   * Returns how QEMU shows the guest's screen.
+   *
+   * @return the display
+   */
   public Display display() {
     return display;
   }
 
+  /**
+   * Returns the accelerator.
+   *
+   * @return the accelerator, {@link Accelerator#AUTO} when xray chooses
+   */
   public Accelerator accelerator() {
     return accelerator;
   }
 
+  /**
+   * Returns the guest architecture.
+   *
+   * @return the architecture
+   */
   public Architecture architecture() {
     return architecture;
   }
 
   /**
-   * The extra TCP port forwards, from a host port on 127.0.0.1 to a guest port, sorted by host
-   * port; the SSH forward is not among them.
+   * Returns the extra TCP port forwards; the SSH forward is not among them.
+   *
+   * @return an unmodifiable map from a host port on 127.0.0.1 to a guest port, sorted by host
+   *     port
    */
   public Map<Integer, Integer> portForwards() {
     return portForwards;
@@ -170,13 +225,25 @@ public final class VmSpec {
       this.name = Names.checkVmName(name);
     }
 
-    /** Sets the base image by name. Required. */
+    /**
+     * Sets the base image by name. Required.
+     *
+     * @param base the base image's name
+     * @return this builder
+     * @throws IllegalArgumentException if {@code base} is not a valid name
+     */
     public Builder base(String base) {
       this.base = Names.checkBaseName(base);
       return this;
     }
 
-    /** Sets guest memory in MiB, from 160 to 1048576. Default 2048. */
+    /**
+     * Sets the guest memory. Default 2048.
+     *
+     * @param memoryMiB the memory in MiB, from 160 to 1048576
+     * @return this builder
+     * @throws IllegalArgumentException if {@code memoryMiB} is out of range
+     */
     public Builder memory(int memoryMiB) {
       if (memoryMiB < MIN_MEMORY_MIB || memoryMiB > MAX_MEMORY_MIB) {
         throw new IllegalArgumentException("memory must be from " + MIN_MEMORY_MIB + " to "
@@ -187,7 +254,13 @@ public final class VmSpec {
       return this;
     }
 
-    /** Sets the number of vCPUs, from 1 to 255. Default 2. */
+    /**
+     * Sets the number of vCPUs. Default 2.
+     *
+     * @param cpus the number of vCPUs, from 1 to 255
+     * @return this builder
+     * @throws IllegalArgumentException if {@code cpus} is out of range
+     */
     public Builder cpus(int cpus) {
       if (cpus < 1 || cpus > MAX_CPUS) {
         throw new IllegalArgumentException("cpus must be from 1 to " + MAX_CPUS + ": " + cpus);
@@ -199,6 +272,10 @@ public final class VmSpec {
     /**
      * Sets the host port, from 1 to 65535, that 127.0.0.1 forwards to the guest's SSH port 22; 0
      * removes the forward. Default: no forward.
+     *
+     * @param port the host port, or 0 for none
+     * @return this builder
+     * @throws IllegalArgumentException if {@code port} is out of range
      */
     public Builder sshPort(int port) {
       if (port < 0 || port > 65535) {
@@ -212,6 +289,11 @@ public final class VmSpec {
     /**
      * Adds a TCP forward from {@code hostPort} on 127.0.0.1 to {@code guestPort} in the guest,
      * both from 1 to 65535. Default: none besides the SSH forward.
+     *
+     * @param hostPort the port on 127.0.0.1
+     * @param guestPort the port in the guest
+     * @return this builder
+     * @throws IllegalArgumentException if either port is out of range
      */
     public Builder portForward(int hostPort, int guestPort) {
       checkPort("hostPort", hostPort);
@@ -226,25 +308,46 @@ public final class VmSpec {
       }
     }
 
-    /** Sets how the guest's screen is shown. Default {@link Display#NONE}. */
+    /**
+     * Sets how the guest's screen is shown. Default {@link Display#NONE}.
+     *
+     * @param display the display
+     * @return this builder
+     */
     public Builder display(Display display) {
       this.display = Objects.requireNonNull(display, "display");
       return this;
     }
 
-    /** Sets the accelerator. Default {@link Accelerator#AUTO}. */
+    /**
+     * Sets the accelerator. Default {@link Accelerator#AUTO}.
+     *
+     * @param accelerator the accelerator
+     * @return this builder
+     */
     public Builder accelerator(Accelerator accelerator) {
       this.accelerator = Objects.requireNonNull(accelerator, "accelerator");
       return this;
     }
 
-    /** Sets the guest architecture. Default: the host's. */
+    /**
+     * Sets the guest architecture. Default: the host's.
+     *
+     * @param architecture the architecture
+     * @return this builder
+     */
     public Builder architecture(Architecture architecture) {
       this.architecture = Objects.requireNonNull(architecture, "architecture");
       return this;
     }
 
-    /** Returns the spec; raises IllegalStateException when no base image was set. */
+    /**
+     * Builds the spec.
+     *
+     * @return the spec
+     * @throws IllegalStateException if no base image was set, or the SSH port is also a port
+     *     forward's host port
+     */
     public VmSpec build() {
       if (base == null) {
         throw new IllegalStateException("VM '" + name + "' needs a base image: call base(NAME)");
