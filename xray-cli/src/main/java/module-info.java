@@ -1,4 +1,7 @@
-/** The xray command-line tool; {@code dev.xray.cli.Main} is its main class. It exports nothing. */
+/**
+ * The xray command-line tool, whose main class is {@code dev.xray.cli.Main}. It exports no
+ * packages.
+ */
 module dev.xray.cli {
   requires dev.xray.core;
   requires com.fasterxml.jackson.databind;

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * surefire and failsafe patch them into the module under test.
  */
 class ModulePathIT {
-  /** The program's module, compiled by the test; Maven does not build it. */
+  /** The program's module, which the test compiles because Maven does not build it. */
   private static final Path PROGRAM_SOURCES = Path.of("src/test/modular");
   private static final String PROGRAM_MODULE = "dev.xray.examples.modular";
   private static final long PROCESS_TIMEOUT_SECONDS = 120;

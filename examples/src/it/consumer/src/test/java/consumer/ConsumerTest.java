@@ -23,8 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Creates a VM on xray's tiny test guest, takes a snapshot and removes the VM, through the
- * published API only. Without QEMU it is skipped, unless {@code XRAY_REQUIRE_QEMU=1}: then it
- * fails.
+ * published API only. Without QEMU it is skipped, but with {@code XRAY_REQUIRE_QEMU=1} it fails
+ * instead.
  */
 class ConsumerTest {
   private static final Duration BOOT_TIMEOUT = Duration.ofMinutes(3);

@@ -11,10 +11,10 @@ import java.nio.file.Path;
 import java.util.EnumSet;
 
 /**
- * Opens a home folder through the {@link java.util.ServiceLoader}, lists its bases, talks QMP to
- * a fake server over a unix socket, and prints one line with what it found.
+ * Opens a home folder through the {@link java.util.ServiceLoader}, lists its bases, sends a QMP
+ * command to a fake server over a unix socket, and prints one line with what it found.
  *
- * <p>Usage: {@code ModularCheck HOME}. HOME must not exist yet; the QMP socket goes beside it.
+ * <p>Usage: {@code ModularCheck HOME}. The fake server's socket goes into a folder beside HOME.
  */
 public final class ModularCheck {
   private ModularCheck() {}
@@ -33,7 +33,7 @@ public final class ModularCheck {
       qmpStatus = client.queryStatus().status();
     }
 
-    // What is missing depends on the host; the call only has to link and run.
+    // What is missing depends on the host, so the check needs only that the call links and runs.
     int missing = HostRequirements.missing(EnumSet.of(Architecture.host())).size();
     System.out.println("provider=" + xray.getClass().getModule().getName()
         + " home=" + Files.isDirectory(home) + " bases=" + bases + " vms=" + vms
