@@ -31,6 +31,9 @@ public interface VmWarmUp {
 
   /** The default warm-up, which does nothing. */
   final class None implements VmWarmUp {
+    /** Creates the warm-up; the extension calls this constructor by reflection. */
+    public None() {}
+
     /** Does nothing. */
     @Override
     public void warmUp(Vm vm) {}
