@@ -31,7 +31,7 @@ public interface VmWarmUp {
 
   /** The default warm-up, which does nothing. */
   final class None implements VmWarmUp {
-    /** Creates the warm-up; the extension calls this constructor by reflection. */
+    /** Creates the warm-up. The extension calls this constructor by reflection. */
     public None() {}
 
     /** Does nothing. */
