@@ -13,12 +13,22 @@ public enum Accelerator {
   /** QEMU's software emulator: slower, but works everywhere. */
   TCG;
 
-  /** Returns the lower-case name QEMU's {@code -accel} option takes ({@code "auto"} for AUTO). */
+  /**
+   * Returns the name that QEMU's {@code -accel} option takes.
+   *
+   * @return the lower-case name, {@code "auto"} for {@link #AUTO}
+   */
   public String qemuName() {
     return name().toLowerCase(Locale.ROOT);
   }
 
-  /** Parses an accelerator name such as {@code "kvm"} or {@code "auto"}, ignoring case. */
+  /**
+   * Parses an accelerator name, ignoring case.
+   *
+   * @param name a name such as {@code "kvm"} or {@code "auto"}
+   * @return the accelerator of that name
+   * @throws IllegalArgumentException if {@code name} is not auto, kvm, hvf or tcg
+   */
   public static Accelerator parse(String name) {
     for (Accelerator accelerator : values()) {
       if (accelerator.qemuName().equalsIgnoreCase(name)) {

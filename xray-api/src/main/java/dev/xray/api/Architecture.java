@@ -4,7 +4,9 @@ import java.util.Locale;
 
 /** A guest CPU architecture that xray can run. */
 public enum Architecture {
+  /** 64-bit x86, run by {@code qemu-system-x86_64} with OVMF firmware. */
   X86_64("x86_64"),
+  /** 64-bit Arm, run by {@code qemu-system-aarch64} with AAVMF firmware. */
   AARCH64("aarch64");
 
   private final String qemuName;
@@ -13,12 +15,21 @@ public enum Architecture {
     this.qemuName = qemuName;
   }
 
-  /** Returns the name QEMU uses, as in {@code qemu-system-x86_64}. */
+  /**
+   * Returns the name QEMU uses for the architecture.
+   *
+   * @return the name, as in {@code qemu-system-x86_64}
+   */
   public String qemuName() {
     return qemuName;
   }
 
-  /** Returns the architecture of the JVM's host, from {@code os.arch}. */
+  /**
+   * Returns the architecture of the JVM's host.
+   *
+   * @return the architecture that the system property {@code os.arch} names
+   * @throws HostException if the host is neither x86_64 nor aarch64
+   */
   public static Architecture host() {
     String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
     switch (arch) {
@@ -34,7 +45,14 @@ public enum Architecture {
     }
   }
 
-  /** Parses {@code x86_64} or {@code aarch64} (also {@code amd64} and {@code arm64}). */
+  /**
+   * Parses an architecture name, ignoring case.
+   *
+   * @param name {@code x86_64} or {@code aarch64}, or their other names {@code amd64} and
+   *     {@code arm64}
+   * @return the architecture of that name
+   * @throws IllegalArgumentException if {@code name} is none of these
+   */
   public static Architecture parse(String name) {
     switch (name == null ? "" : name.toLowerCase(Locale.ROOT)) {
       case "x86_64":

@@ -15,7 +15,11 @@ import java.util.Optional;
 public record BaseImage(
     String name, Path path, Optional<Path> linkTarget, long virtualSize, long fileSize) {
 
-  /** Returns whether the base was imported with {@code --link} instead of being copied. */
+  /**
+   * Returns whether the base was imported as a link instead of being copied.
+   *
+   * @return true when {@link #linkTarget()} is present
+   */
   public boolean linked() {
     return linkTarget.isPresent();
   }

@@ -13,12 +13,22 @@ public enum Display {
   /** A native macOS window. */
   COCOA;
 
-  /** Returns the lower-case name QEMU's {@code -display} option takes. */
+  /**
+   * Returns the name that QEMU's {@code -display} option takes.
+   *
+   * @return the lower-case name, for example {@code "sdl"}
+   */
   public String qemuName() {
     return name().toLowerCase(Locale.ROOT);
   }
 
-  /** Parses a display name such as {@code "none"} or {@code "sdl"}, ignoring case. */
+  /**
+   * Parses a display name, ignoring case.
+   *
+   * @param name a name such as {@code "none"} or {@code "sdl"}
+   * @return the display of that name
+   * @throws IllegalArgumentException if {@code name} is not none, sdl, gtk or cocoa
+   */
   public static Display parse(String name) {
     for (Display display : values()) {
       if (display.qemuName().equalsIgnoreCase(name)) {

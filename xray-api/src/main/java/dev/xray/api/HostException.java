@@ -6,10 +6,21 @@ package dev.xray.api;
  * what is missing and how to provide it.
  */
 public class HostException extends XrayException {
+  /**
+   * Creates the exception.
+   *
+   * @param message what is missing and how to provide it
+   */
   public HostException(String message) {
     super(message);
   }
 
+  /**
+   * Creates the exception with the exception that caused it.
+   *
+   * @param message what is missing and how to provide it
+   * @param cause the underlying exception
+   */
   public HostException(String message, Throwable cause) {
     super(message, cause);
   }

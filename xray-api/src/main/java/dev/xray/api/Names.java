@@ -22,18 +22,34 @@ public final class Names {
 
   private Names() {}
 
-  /** Returns {@code name} if it is a valid VM name, else raises IllegalArgumentException. */
+  /**
+   * Checks a VM name.
+   *
+   * @param name the name to check
+   * @return {@code name}
+   * @throws IllegalArgumentException if {@code name} breaks the rule; the message shows it
+   */
   public static String checkVmName(String name) {
     return check("VM name", name);
   }
 
-  /** Returns {@code name} if it is a valid base name, else raises IllegalArgumentException. */
+  /**
+   * Checks a base image name.
+   *
+   * @param name the name to check
+   * @return {@code name}
+   * @throws IllegalArgumentException if {@code name} breaks the rule; the message shows it
+   */
   public static String checkBaseName(String name) {
     return check("base image name", name);
   }
 
   /**
-   * Returns {@code tag} if it is a valid snapshot tag, else raises IllegalArgumentException.
+   * Checks a snapshot tag.
+   *
+   * @param tag the tag to check
+   * @return {@code tag}
+   * @throws IllegalArgumentException if {@code tag} breaks the rule or has only digits
    */
   public static String checkSnapshotTag(String tag) {
     check("snapshot tag", tag);
@@ -44,7 +60,12 @@ public final class Names {
     return tag;
   }
 
-  /** Returns whether {@code name} follows the naming rule. */
+  /**
+   * Returns whether {@code name} follows the naming rule.
+   *
+   * @param name the name to check, or null
+   * @return true if {@code name} is a valid VM or base name
+   */
   public static boolean isValid(String name) {
     return name != null && NAME.matcher(name).matches();
   }

@@ -17,7 +17,11 @@ import java.time.Instant;
 public record SnapshotInfo(
     String tag, Instant created, long vmStateSize, Duration guestClock, boolean revertible) {
 
-  /** Returns whether the snapshot holds the VM's memory, so reverting resumes a running guest. */
+  /**
+   * Returns whether the snapshot holds the VM's memory, so reverting resumes a running guest.
+   *
+   * @return true when {@link #vmStateSize()} is above 0
+   */
   public boolean live() {
     return vmStateSize > 0;
   }

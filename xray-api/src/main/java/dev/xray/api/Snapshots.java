@@ -13,6 +13,8 @@ public interface Snapshots {
   /**
    * Takes a snapshot called {@code tag}: live if the VM runs, disk-only if it is stopped.
    *
+   * @param tag the snapshot's name
+   * @return the new snapshot
    * @throws IllegalArgumentException if the tag is invalid (see {@link Names})
    * @throws AlreadyExistsException if a snapshot with that tag exists
    * @throws InvalidStateException if the VM's monitor does not respond (a paused VM gets a live
@@ -25,6 +27,11 @@ public interface Snapshots {
   /**
    * Takes a snapshot called {@code tag}, replacing an existing snapshot of that tag when
    * {@code replace} is true.
+   *
+   * @param tag the snapshot's name
+   * @param replace whether to replace an existing snapshot of that tag
+   * @return the new snapshot
+   * @see #create(String)
    */
   SnapshotInfo create(String tag, boolean replace);
 
@@ -34,10 +41,19 @@ public interface Snapshots {
    * size, which bounds them (zero pages make the state smaller, so the count may end early).
    * The count comes from the QEMU process's I/O counters, which only Linux has; elsewhere the
    * listener hears only the final call. A disk-only snapshot reports nothing.
+   *
+   * @param tag the snapshot's name
+   * @param replace whether to replace an existing snapshot of that tag
+   * @param progress receives the byte counts
+   * @return the new snapshot
    */
   SnapshotInfo create(String tag, boolean replace, ProgressListener progress);
 
-  /** Returns the VM's snapshots, oldest first. */
+  /**
+   * Lists the VM's snapshots.
+   *
+   * @return the snapshots, oldest first
+   */
   List<SnapshotInfo> list();
 
   /**
@@ -45,6 +61,7 @@ public interface Snapshots {
    * continues from that moment. On a stopped VM the disks are reverted; if the snapshot is live,
    * the next {@link Vm#start()} resumes its saved RAM state instead of booting.
    *
+   * @param tag the snapshot's name
    * @throws NotFoundException if there is no such snapshot
    * @throws InvalidStateException if the VM runs and the snapshot is disk-only
    * @throws QemuException if loading fails; a running VM is left running
@@ -62,6 +79,7 @@ public interface Snapshots {
   /**
    * Deletes a snapshot from every drive.
    *
+   * @param tag the snapshot's name
    * @throws NotFoundException if there is no such snapshot
    */
   void delete(String tag);

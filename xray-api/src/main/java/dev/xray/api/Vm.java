@@ -11,18 +11,39 @@ import java.util.regex.Pattern;
  * on the VM's folder, so two of them never run at once.
  */
 public interface Vm {
+  /**
+   * Returns the VM's name.
+   *
+   * @return the name, which is also the name of its folder under {@code vms/}
+   */
   String name();
 
-  /** The VM's folder under the home folder. */
+  /**
+   * Returns the VM's folder.
+   *
+   * @return the folder under the home folder's {@code vms/}
+   */
   Path directory();
 
-  /** Reads the VM's configuration. */
+  /**
+   * Reads the VM's configuration.
+   *
+   * @return the spec stored in the VM's {@code vm.toml}
+   */
   VmSpec spec();
 
-  /** Returns the current status; a query of a running VM's monitor waits at most 2 seconds. */
+  /**
+   * Returns the current status; a query of a running VM's monitor waits at most 2 seconds.
+   *
+   * @return the status of the VM's QEMU process
+   */
   VmStatus status();
 
-  /** Returns the configuration, status, disk chain and snapshots. */
+  /**
+   * Returns the configuration, status, disk chain and snapshots.
+   *
+   * @return the VM's state at this moment
+   */
   VmInfo info();
 
   /**
@@ -39,6 +60,8 @@ public interface Vm {
    * Starts QEMU with a different accelerator or display for this run only. A null argument keeps
    * the VM's own setting; a non-null accelerator overrides {@code XRAY_ACCEL} too.
    *
+   * @param accelerator the accelerator for this run, or null for the VM's own
+   * @param display the display for this run, or null for the VM's own
    * @see #start()
    */
   void start(Accelerator accelerator, Display display);
@@ -46,6 +69,7 @@ public interface Vm {
   /**
    * Presses the guest's ACPI power button and waits until QEMU exits.
    *
+   * @param timeout how long to wait for the guest to power off
    * @throws XrayTimeoutException if the guest did not power off within {@code timeout}; the VM
    *     is still running and {@link #kill()} ends it
    */
@@ -54,7 +78,11 @@ public interface Vm {
   /** Ends QEMU at once, as pulling the power cord would. Does nothing if the VM is stopped. */
   void kill();
 
-  /** Returns the VM's snapshots. */
+  /**
+   * Returns the VM's snapshots.
+   *
+   * @return the snapshots of this VM's disk and UEFI variable store
+   */
   Snapshots snapshots();
 
   /**
@@ -62,6 +90,9 @@ public interface Vm {
    * that line. The whole output since the VM started is searched, so a line printed before the
    * call is found too.
    *
+   * @param pattern the pattern that a line must contain
+   * @param timeout how long to wait
+   * @return the first matching line, without its line end
    * @throws XrayTimeoutException if no line matches in time; the message shows the last lines
    * @throws QemuException if QEMU exits before a line matches
    */
@@ -73,6 +104,9 @@ public interface Vm {
    * host side at once, so xray checks in QEMU's connection table that the guest side of its probe
    * connection was established.
    *
+   * @param guestPort the TCP port in the guest
+   * @param timeout how long to wait
+   * @return the host port on 127.0.0.1 that forwards to {@code guestPort}
    * @throws IllegalArgumentException if the VM forwards no host port to {@code guestPort}
    * @throws XrayTimeoutException if the port does not answer in time; the message shows the
    *     serial console's last lines
@@ -95,12 +129,19 @@ public interface Vm {
    * Waits for the next QMP event called {@code eventName}, for example {@code RESUME}, from now
    * on. Events that QEMU sent before the call are not seen.
    *
+   * @param eventName the QMP event name
+   * @param timeout how long to wait
+   * @return the event
    * @throws XrayTimeoutException if no such event arrives in time
    * @throws InvalidStateException if the VM is not running
    */
   VmEvent awaitEvent(String eventName, Duration timeout);
 
-  /** Opens the guest's first serial port for reading and writing; one client at a time. */
+  /**
+   * Opens the guest's first serial port for reading and writing; one client at a time.
+   *
+   * @return the connection, which the caller closes
+   */
   SerialConsole openConsole();
 
   /**

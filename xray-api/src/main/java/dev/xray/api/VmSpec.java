@@ -82,12 +82,22 @@ public final class VmSpec {
         : builder.sshUser;
   }
 
-  /** Returns a builder for a VM called {@code name}; see {@link Names} for the rule. */
+  /**
+   * Returns a builder for a VM called {@code name}.
+   *
+   * @param name the VM's name; see {@link Names} for the rule
+   * @return a builder with the default hardware and no base image
+   * @throws IllegalArgumentException if {@code name} is invalid
+   */
   public static Builder builder(String name) {
     return new Builder(name);
   }
 
-  /** Returns a builder that starts from this spec's values. */
+  /**
+   * Returns a builder that starts from this spec's values.
+   *
+   * @return a new builder
+   */
   public Builder toBuilder() {
     Builder builder = new Builder(name);
     builder.base = base;
@@ -104,7 +114,13 @@ public final class VmSpec {
     return builder;
   }
 
-  /** Returns a copy of this spec for a VM called {@code name}. */
+  /**
+   * Returns a copy of this spec for a VM called {@code name}.
+   *
+   * @param name the copy's name; see {@link Names} for the rule
+   * @return the copy, with this spec's base image and hardware
+   * @throws IllegalArgumentException if {@code name} is invalid
+   */
   public VmSpec withName(String name) {
     Builder builder = toBuilder();
     Builder renamed = new Builder(name);
@@ -122,44 +138,83 @@ public final class VmSpec {
     return new VmSpec(renamed);
   }
 
+  /**
+   * Returns the VM's name.
+   *
+   * @return the name
+   */
   public String name() {
     return name;
   }
 
-  /** Returns the name of the base image that backs the VM's overlay. */
+  /**
+   * Returns the name of the base image that backs the VM's overlay.
+   *
+   * @return the base image's name
+   */
   public String base() {
     return base;
   }
 
-  /** Guest memory in MiB. */
+  /**
+   * Returns the guest memory.
+   *
+   * @return the memory, in MiB
+   */
   public int memoryMiB() {
     return memoryMiB;
   }
 
+  /**
+   * Returns the number of vCPUs.
+   *
+   * @return the number of vCPUs
+   */
   public int cpus() {
     return cpus;
   }
 
-  /** Returns the host port on 127.0.0.1 forwarded to the guest's port 22, if any. */
+  /**
+   * Returns the SSH port forward.
+   *
+   * @return the host port on 127.0.0.1 forwarded to the guest's port 22, or empty for none
+   */
   public OptionalInt sshPort() {
     return sshPort == 0 ? OptionalInt.empty() : OptionalInt.of(sshPort);
   }
 
+  /**
+   * Returns how QEMU shows the guest's screen.
+   *
+   * @return the display
+   */
   public Display display() {
     return display;
   }
 
+  /**
+   * Returns the accelerator.
+   *
+   * @return the accelerator, {@link Accelerator#AUTO} when xray chooses
+   */
   public Accelerator accelerator() {
     return accelerator;
   }
 
+  /**
+   * Returns the guest architecture.
+   *
+   * @return the architecture
+   */
   public Architecture architecture() {
     return architecture;
   }
 
   /**
-   * The extra TCP port forwards, from a host port on 127.0.0.1 to a guest port, sorted by host
-   * port; the SSH forward is not among them.
+   * Returns the extra TCP port forwards; the SSH forward is not among them.
+   *
+   * @return an unmodifiable map from a host port on 127.0.0.1 to a guest port, sorted by host
+   *     port
    */
   public Map<Integer, Integer> portForwards() {
     return portForwards;
@@ -247,13 +302,25 @@ public final class VmSpec {
       this.name = Names.checkVmName(name);
     }
 
-    /** Sets the base image by name. Required. */
+    /**
+     * Sets the base image by name. Required.
+     *
+     * @param base the base image's name
+     * @return this builder
+     * @throws IllegalArgumentException if {@code base} is not a valid name
+     */
     public Builder base(String base) {
       this.base = Names.checkBaseName(base);
       return this;
     }
 
-    /** Sets guest memory in MiB, from 160 to 1048576. Default 2048. */
+    /**
+     * Sets the guest memory. Default 2048.
+     *
+     * @param memoryMiB the memory in MiB, from 160 to 1048576
+     * @return this builder
+     * @throws IllegalArgumentException if {@code memoryMiB} is out of range
+     */
     public Builder memory(int memoryMiB) {
       if (memoryMiB < MIN_MEMORY_MIB || memoryMiB > MAX_MEMORY_MIB) {
         throw new IllegalArgumentException("memory must be from " + MIN_MEMORY_MIB + " to "
@@ -264,7 +331,13 @@ public final class VmSpec {
       return this;
     }
 
-    /** Sets the number of vCPUs, from 1 to 255. Default 2. */
+    /**
+     * Sets the number of vCPUs. Default 2.
+     *
+     * @param cpus the number of vCPUs, from 1 to 255
+     * @return this builder
+     * @throws IllegalArgumentException if {@code cpus} is out of range
+     */
     public Builder cpus(int cpus) {
       if (cpus < 1 || cpus > MAX_CPUS) {
         throw new IllegalArgumentException("cpus must be from 1 to " + MAX_CPUS + ": " + cpus);
@@ -276,6 +349,10 @@ public final class VmSpec {
     /**
      * Sets the host port, from 1 to 65535, that 127.0.0.1 forwards to the guest's SSH port 22; 0
      * removes the forward. Default: no forward.
+     *
+     * @param port the host port, or 0 for none
+     * @return this builder
+     * @throws IllegalArgumentException if {@code port} is out of range
      */
     public Builder sshPort(int port) {
       if (port < 0 || port > 65535) {
@@ -289,6 +366,11 @@ public final class VmSpec {
     /**
      * Adds a TCP forward from {@code hostPort} on 127.0.0.1 to {@code guestPort} in the guest,
      * both from 1 to 65535. Default: none besides the SSH forward.
+     *
+     * @param hostPort the port on 127.0.0.1
+     * @param guestPort the port in the guest
+     * @return this builder
+     * @throws IllegalArgumentException if either port is out of range
      */
     public Builder portForward(int hostPort, int guestPort) {
       checkPort("hostPort", hostPort);
@@ -303,19 +385,34 @@ public final class VmSpec {
       }
     }
 
-    /** Sets how the guest's screen is shown. Default {@link Display#NONE}. */
+    /**
+     * Sets how the guest's screen is shown. Default {@link Display#NONE}.
+     *
+     * @param display the display
+     * @return this builder
+     */
     public Builder display(Display display) {
       this.display = Objects.requireNonNull(display, "display");
       return this;
     }
 
-    /** Sets the accelerator. Default {@link Accelerator#AUTO}. */
+    /**
+     * Sets the accelerator. Default {@link Accelerator#AUTO}.
+     *
+     * @param accelerator the accelerator
+     * @return this builder
+     */
     public Builder accelerator(Accelerator accelerator) {
       this.accelerator = Objects.requireNonNull(accelerator, "accelerator");
       return this;
     }
 
-    /** Sets the guest architecture. Default: the host's. */
+    /**
+     * Sets the guest architecture. Default: the host's.
+     *
+     * @param architecture the architecture
+     * @return this builder
+     */
     public Builder architecture(Architecture architecture) {
       this.architecture = Objects.requireNonNull(architecture, "architecture");
       return this;
@@ -326,6 +423,10 @@ public final class VmSpec {
      * seed authorizes for {@link #sshUser the user}. The file is read when the VM is created;
      * the private key beside it, without {@code .pub}, is what {@code xray ssh} logs in with.
      * Default: none.
+     *
+     * @param publicKey the public key file
+     * @return this builder
+     * @throws IllegalArgumentException if the file name does not end in {@code .pub}
      */
     public Builder sshKey(Path publicKey) {
       Objects.requireNonNull(publicKey, "publicKey");
@@ -345,6 +446,10 @@ public final class VmSpec {
      * Needs {@link #sshKey} or {@link #userData}. With a user-data file, xray writes no user and
      * this only names the user that {@code xray ssh} logs in as. Default
      * {@value #DEFAULT_SSH_USER}, or none with a user-data file.
+     *
+     * @param user the user name
+     * @return this builder
+     * @throws IllegalArgumentException if the name breaks the rule above
      */
     public Builder sshUser(String user) {
       Objects.requireNonNull(user, "user");
@@ -363,6 +468,9 @@ public final class VmSpec {
     /**
      * Sets a cloud-init user-data file that the seed contains byte for byte, in place of the
      * one xray writes. The file is read when the VM is created. Default: none.
+     *
+     * @param file the user-data file
+     * @return this builder
      */
     public Builder userData(Path file) {
       this.userData = Objects.requireNonNull(file, "file").toAbsolutePath().normalize();
@@ -370,8 +478,11 @@ public final class VmSpec {
     }
 
     /**
-     * Returns the spec. Raises IllegalStateException when no base image was set, or when a user
-     * was set without an SSH key or user-data file.
+     * Builds the spec.
+     *
+     * @return the spec
+     * @throws IllegalStateException if no base image was set, if the SSH port is also a port
+     *     forward's host port, or if a user was set without an SSH key or user-data file
      */
     public VmSpec build() {
       if (base == null) {

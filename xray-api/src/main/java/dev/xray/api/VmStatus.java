@@ -13,12 +13,20 @@ public enum VmStatus {
   /** The QEMU process is alive but its monitor does not respond in time. */
   UNRESPONSIVE;
 
-  /** Returns whether a QEMU process exists for the VM. */
+  /**
+   * Returns whether a QEMU process exists for the VM.
+   *
+   * @return true for {@link #RUNNING}, {@link #PAUSED} and {@link #UNRESPONSIVE}
+   */
   public boolean isAlive() {
     return this == RUNNING || this == PAUSED || this == UNRESPONSIVE;
   }
 
-  /** Returns the lower-case name used in CLI output and JSON, for example {@code "running"}. */
+  /**
+   * Returns the name used in CLI output and JSON.
+   *
+   * @return the lower-case name, for example {@code "running"}
+   */
   public String label() {
     return name().toLowerCase(java.util.Locale.ROOT);
   }

@@ -32,13 +32,20 @@ package dev.xray.api;
  * </ul>
  */
 public interface VmTemplate extends AutoCloseable {
-  /** The template's name; it is also the name of its folder under {@code vms/}. */
+  /**
+   * Returns the template's name.
+   *
+   * @return the name, which is also the name of its folder under {@code vms/}
+   */
   String name();
 
   /**
    * Creates a clone called {@code name} and starts it from the template's saved state. Returns
    * once the clone's vCPUs run.
    *
+   * @param name the clone's name; see {@link Names} for the rule
+   * @return the running clone, which removes itself when closed
+   * @throws IllegalArgumentException if {@code name} is invalid
    * @throws AlreadyExistsException if a VM with that name exists
    * @throws QemuException if QEMU fails to load the saved state
    */

@@ -23,17 +23,33 @@ import java.util.ServiceLoader;
  * every writable drive of a VM is qcow2. It does not migrate VMs between hosts.
  */
 public interface Xray {
-  /** Opens the home folder at {@code home}, creating it (mode 0700) if it does not exist. */
+  /**
+   * Opens the home folder at {@code home}, creating it (mode 0700) if it does not exist. The
+   * implementation is the first {@link XrayProvider} that {@link ServiceLoader} finds.
+   *
+   * @param home the home folder
+   * @return the home's bases and VMs
+   * @throws HostException if no implementation, such as {@code xray-core}, is present
+   */
   static Xray open(Path home) {
     return provider().open(home);
   }
 
-  /** Opens the home folder named by {@code XRAY_HOME}, or {@code ~/.xray} when it is unset. */
+  /**
+   * Opens the home folder named by {@code XRAY_HOME}, or {@code ~/.xray} when it is unset.
+   *
+   * @return the home's bases and VMs
+   * @see #open(Path)
+   */
   static Xray openDefault() {
     return open(defaultHome());
   }
 
-  /** Returns the folder {@code XRAY_HOME} names, or {@code ~/.xray} when it is unset or empty. */
+  /**
+   * Returns the default home folder.
+   *
+   * @return the folder {@code XRAY_HOME} names, or {@code ~/.xray} when it is unset or empty
+   */
   static Path defaultHome() {
     String env = System.getenv("XRAY_HOME");
     if (env != null && !env.isEmpty()) {
@@ -49,10 +65,24 @@ public interface Xray {
             "no xray implementation on the class path: add the dev.xray:xray-core dependency"));
   }
 
-  /** The home folder, as an absolute path. */
+  /**
+   * Returns the home folder.
+   *
+   * @return the home folder, as an absolute path
+   */
   Path home();
 
+  /**
+   * Returns the base images of the home folder.
+   *
+   * @return the bases
+   */
   Bases bases();
 
+  /**
+   * Returns the VMs of the home folder.
+   *
+   * @return the VMs
+   */
   Vms vms();
 }

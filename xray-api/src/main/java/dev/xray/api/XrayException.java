@@ -20,10 +20,21 @@ package dev.xray.api;
  * </pre>
  */
 public class XrayException extends RuntimeException {
+  /**
+   * Creates the exception.
+   *
+   * @param message what failed, on which value
+   */
   public XrayException(String message) {
     super(message);
   }
 
+  /**
+   * Creates the exception with the exception that caused it.
+   *
+   * @param message what failed, on which value
+   * @param cause the underlying exception
+   */
   public XrayException(String message, Throwable cause) {
     super(message, cause);
   }

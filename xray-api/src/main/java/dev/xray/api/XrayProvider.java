@@ -7,6 +7,11 @@ import java.nio.file.Path;
  * {@code xray-core} provides it. Applications call {@link Xray} instead.
  */
 public interface XrayProvider {
-  /** Opens the home folder at {@code home}, creating it if needed. */
+  /**
+   * Opens the home folder at {@code home}, creating it if needed.
+   *
+   * @param home the home folder
+   * @return the home's bases and VMs
+   */
   Xray open(Path home);
 }

@@ -8,6 +8,11 @@ import picocli.CommandLine;
 public final class Main {
   private Main() {}
 
+  /**
+   * Runs one xray command and exits the JVM with its exit code.
+   *
+   * @param args the command line, for example {@code list --json}
+   */
   public static void main(String[] args) {
     System.exit(run(args));
   }
@@ -15,6 +20,9 @@ public final class Main {
   /**
    * Runs one xray command with the process's standard streams and returns its exit code: 0 for
    * success, 1 for a failure, 2 for a usage error.
+   *
+   * @param args the command line, for example {@code list --json}
+   * @return the exit code
    */
   public static int run(String... args) {
     boolean verbose = Arrays.stream(args).anyMatch(arg -> arg.equals("--verbose")

@@ -52,6 +52,12 @@ public final class TinyGuest {
    * <p>An end marker echoed after the command delimits its output, because a prompt alone is
    * ambiguous: a console that connects just after the ready line also receives the shell's first
    * prompt, which would otherwise end the first command early.
+   *
+   * @param console the guest's serial console, connected
+   * @param command a shell command line
+   * @param timeout how long to wait for the command to end
+   * @return what the command printed
+   * @throws dev.xray.api.XrayTimeoutException if the command does not end in time
    */
   public static String runCommand(SerialConsole console, String command, Duration timeout) {
     String marker = "XRAY-END-" + COMMANDS.incrementAndGet();
@@ -68,7 +74,12 @@ public final class TinyGuest {
     return output.replace("\r\n", "\n");
   }
 
-  /** Returns the default cache folder: {@code $XDG_CACHE_HOME/xray/guest}. */
+  /**
+   * Returns the default cache folder.
+   *
+   * @return {@code $XDG_CACHE_HOME/xray/guest}, or {@code ~/.cache/xray/guest} when {@code
+   *     XDG_CACHE_HOME} is unset or empty
+   */
   public static Path defaultCacheDirectory() {
     String xdg = System.getenv("XDG_CACHE_HOME");
     Path cache = xdg != null && !xdg.isEmpty()
@@ -76,7 +87,15 @@ public final class TinyGuest {
     return cache.resolve("xray").resolve("guest");
   }
 
-  /** Builds the guest for {@code architecture}, or returns the cached image. */
+  /**
+   * Builds the guest for {@code architecture} into the default cache folder, or returns the
+   * cached image.
+   *
+   * @param architecture the guest's architecture
+   * @return the qcow2 image
+   * @throws HostException if the host lacks the build tools or the build fails
+   * @see #build(Architecture, Path)
+   */
   public static Path build(Architecture architecture) {
     return build(architecture, defaultCacheDirectory());
   }
@@ -85,6 +104,9 @@ public final class TinyGuest {
    * Builds the guest into {@code cacheDirectory}, or returns the cached image, and returns the
    * qcow2 file's path. Build progress goes to the log at DEBUG.
    *
+   * @param architecture the guest's architecture
+   * @param cacheDirectory the folder that holds built images, keyed by their content
+   * @return the qcow2 image
    * @throws HostException if the host lacks the build tools (the message names them and their
    *     packages) or the build fails
    */

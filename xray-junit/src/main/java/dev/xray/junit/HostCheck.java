@@ -1,18 +1,14 @@
 package dev.xray.junit;
 
 import dev.xray.api.Architecture;
-import dev.xray.api.HostException;
-import dev.xray.core.internal.Firmware;
-import dev.xray.core.internal.QemuBinaries;
-import java.util.ArrayList;
+import dev.xray.core.HostRequirements;
 import java.util.List;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.function.UnaryOperator;
 
 /**
- * Checks whether this host can run VMs: {@code qemu-system-ARCH}, {@code qemu-img} and UEFI
- * firmware, found the way xray-core finds them when it creates and starts a VM.
+ * Checks whether this host can run VMs, through {@link HostRequirements}, and whether a missing
+ * QEMU must fail tests.
  */
 class HostCheck {
   /** Environment variable that makes a missing QEMU fail tests when 1, and skip them when 0. */
@@ -34,22 +30,7 @@ class HostCheck {
    * or firmware, each naming the package to install. The list is empty when nothing is missing.
    */
   List<String> missing(Set<Architecture> architectures) {
-    Set<String> missing = new TreeSet<>();
-    probe(missing, QemuBinaries::qemuImg);
-    for (Architecture architecture : architectures) {
-      probe(missing, () -> QemuBinaries.system(architecture));
-      probe(missing, () -> Firmware.find(architecture,
-          QemuBinaries.searchPathProgram(architecture)));
-    }
-    return new ArrayList<>(missing);
-  }
-
-  private static void probe(Set<String> missing, Runnable lookup) {
-    try {
-      lookup.run();
-    } catch (HostException e) {
-      missing.add(e.getMessage());
-    }
+    return HostRequirements.missing(architectures);
   }
 
   /**

@@ -23,11 +23,17 @@ public interface VmWarmUp {
   /**
    * Prepares {@code vm}, which runs and has printed its ready line if one was set. An exception
    * fails the tests that would use the VM, and the VM is removed.
+   *
+   * @param vm the running VM
+   * @throws Exception if the VM cannot be prepared
    */
   void warmUp(Vm vm) throws Exception;
 
   /** The default warm-up, which does nothing. */
   final class None implements VmWarmUp {
+    /** Creates the warm-up. The extension calls this constructor by reflection. */
+    public None() {}
+
     /** Does nothing. */
     @Override
     public void warmUp(Vm vm) {}

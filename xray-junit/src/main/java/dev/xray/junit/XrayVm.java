@@ -27,6 +27,8 @@ public @interface XrayVm {
   /**
    * The path of a qcow2 image to boot, absolute or relative to the working folder. It is imported
    * into the home folder as a base by a symbolic link, so it must stay in place while tests run.
+   *
+   * @return the image's path, or empty for none
    */
   String image() default "";
 
@@ -34,6 +36,8 @@ public @interface XrayVm {
    * The name of a base image that already exists in the home folder. This needs a home folder
    * named by the system property {@value XrayExtension#HOME_PROPERTY}, because a temporary home
    * starts empty.
+   *
+   * @return the base's name, or empty for none
    */
   String base() default "";
 
@@ -44,6 +48,8 @@ public @interface XrayVm {
    * dev.xray.core.TinyGuest#READY_LINE}. After the ready line the extension also waits for the
    * guest's first prompt, so that the test's first {@link
    * dev.xray.core.TinyGuest#runCommand} cannot mistake that prompt for the end of its output.
+   *
+   * @return whether to boot the tiny test guest
    */
   boolean tinyGuest() default false;
 
@@ -51,12 +57,16 @@ public @interface XrayVm {
    * Guest memory in MiB, from {@value dev.xray.api.VmSpec#MIN_MEMORY_MIB}, or 0 for the default:
    * {@value dev.xray.api.VmSpec#DEFAULT_MEMORY_MIB}, or {@value dev.xray.core.TinyGuest#MEMORY_MIB}
    * for the tiny guest.
+   *
+   * @return the memory in MiB, or 0
    */
   int memory() default 0;
 
   /**
    * The number of vCPUs, or 0 for the default: {@value dev.xray.api.VmSpec#DEFAULT_CPUS}, or 1
    * for the tiny guest.
+   *
+   * @return the number of vCPUs, or 0
    */
   int cpus() default 0;
 
@@ -64,10 +74,16 @@ public @interface XrayVm {
    * A regular expression that a line of the guest's serial console output must match before the
    * test runs, searched with {@link java.util.regex.Matcher#find()}. Empty means no wait beyond
    * QEMU's start. The tiny guest's default is {@code GUEST-READY}.
+   *
+   * @return the regular expression, or empty
    */
   String readyLine() default "";
 
-  /** How long to wait for {@link #readyLine()}, in seconds. */
+  /**
+   * How long to wait for {@link #readyLine()}.
+   *
+   * @return the timeout in seconds
+   */
   int readyTimeoutSeconds() default 180;
 
   /**
@@ -79,6 +95,8 @@ public @interface XrayVm {
    * <p>A clone does not boot, so its serial console never prints the ready line again, and the
    * extension does not wait for it. Every clone has the template's guest identity and clock, and
    * {@link dev.xray.api.VmTemplate} lists the other limits.
+   *
+   * @return whether to start each test's VM from a frozen template
    */
   boolean warm() default false;
 
@@ -86,6 +104,8 @@ public @interface XrayVm {
    * A class, with a constructor that takes no arguments, whose {@link VmWarmUp#warmUp} runs on the
    * VM once it is ready and before the test. With {@link #warm()} it runs once on the template,
    * before the freeze, so that every clone starts with its effects.
+   *
+   * @return the warm-up class; {@link VmWarmUp.None} does nothing
    */
   Class<? extends VmWarmUp> warmUp() default VmWarmUp.None.class;
 }

@@ -20,9 +20,12 @@ import java.util.Optional;
  */
 public class QmpCommandException extends QmpException {
 
+  /** The command that was sent. */
   private final String command;
   private final transient ObjectNode arguments;
+  /** The QMP error class, or null when the server reported none. */
   private final String errorClass;
+  /** The server's description of the error. */
   private final String description;
   private final transient JsonNode reply;
 

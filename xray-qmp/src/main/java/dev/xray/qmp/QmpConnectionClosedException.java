@@ -12,6 +12,7 @@ import java.util.Optional;
  */
 public class QmpConnectionClosedException extends QmpException {
 
+  /** The command that was waiting for its reply, or null when none was. */
   private final String pendingCommand;
 
   /**

@@ -16,6 +16,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  */
 public class QmpJobException extends QmpCommandException {
 
+  /** The id of the failed job. */
   private final String jobId;
 
   /**
