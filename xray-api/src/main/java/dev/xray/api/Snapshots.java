@@ -73,6 +73,9 @@ public interface Snapshots {
    * into a running VM: the bytes read so far, out of the snapshot's saved state size. As for
    * {@link #create(String, boolean, ProgressListener)}, only Linux counts bytes; elsewhere the
    * listener hears only the final call. A revert of a stopped VM reports nothing.
+   *
+   * @param tag the snapshot
+   * @param progress receives the byte counts
    */
   void revert(String tag, ProgressListener progress);
 

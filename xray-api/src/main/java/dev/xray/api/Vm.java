@@ -118,6 +118,8 @@ public interface Vm {
    * forward on 127.0.0.1, and returns the host port. Reading the line matters because QEMU's user
    * network accepts the host side of a connection even when nothing listens in the guest.
    *
+   * @param timeout how long to wait
+   * @return the SSH forward's host port
    * @throws IllegalArgumentException if the VM has no SSH forward
    * @throws XrayTimeoutException if no version line arrives in time; the message names the port
    *     and shows the serial console's last lines

@@ -220,19 +220,28 @@ public final class VmSpec {
     return portForwards;
   }
 
-  /** Returns whether the VM gets a cloud-init seed: it has an SSH key or a user-data file. */
+  /**
+   * Tells whether the VM gets a cloud-init seed.
+   *
+   * @return true if it has an SSH key or a user-data file
+   */
   public boolean hasSeed() {
     return sshKey != null || userData != null;
   }
 
-  /** Returns the absolute path of the SSH public key that the seed authorizes, if any. */
+  /**
+   * Returns the SSH public key that the seed authorizes.
+   *
+   * @return the key file's absolute path, or empty without a key
+   */
   public Optional<Path> sshKey() {
     return Optional.ofNullable(sshKey);
   }
 
   /**
-   * Returns the private key that {@code xray ssh} logs in with: the public key's path without
-   * {@code .pub}.
+   * Returns the private key that {@code xray ssh} logs in with.
+   *
+   * @return the public key's path without {@code .pub}, or empty without a key
    */
   public Optional<Path> sshIdentity() {
     return sshKey().map(key -> {
@@ -245,12 +254,18 @@ public final class VmSpec {
    * Returns the guest user that {@code xray ssh} logs in as: the user that the seed creates
    * ({@value #DEFAULT_SSH_USER} unless set), or with a user-data file, the user set with
    * {@link Builder#sshUser}, if any.
+   *
+   * @return the user name, or empty
    */
   public Optional<String> sshUser() {
     return Optional.ofNullable(sshUser);
   }
 
-  /** Returns the absolute path of the user-data file that the seed contains verbatim, if any. */
+  /**
+   * Returns the user-data file that the seed contains verbatim.
+   *
+   * @return the file's absolute path, or empty without one
+   */
   public Optional<Path> userData() {
     return Optional.ofNullable(userData);
   }
