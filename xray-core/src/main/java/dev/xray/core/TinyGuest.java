@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A tiny UEFI test guest built from Debian packages: a GPT disk (a qcow2 file of about 17 MiB for
- * x86_64) whose EFI system partition holds a unified kernel image (Debian's cloud kernel and a
+ * x86_64) whose EFI system partition contains a unified kernel image (Debian's cloud kernel and a
  * busybox initramfs). It boots under TCG in seconds, prints {@link #READY_LINE} on its first
  * serial port, then runs a root shell there with the prompt {@link #PROMPT} and terminal echo
  * off. The ACPI power button powers it off.
