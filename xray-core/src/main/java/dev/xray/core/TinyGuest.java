@@ -18,10 +18,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A tiny UEFI test guest built from Debian packages: a GPT disk whose EFI system partition holds a
- * unified kernel image (Debian's cloud kernel and a busybox initramfs). It boots under TCG in
- * seconds, prints {@link #READY_LINE} on its first serial port, then runs a root shell there with
- * the prompt {@link #PROMPT} and terminal echo off. The ACPI power button powers it off.
+ * A tiny UEFI test guest built from Debian packages: a GPT disk (a qcow2 file of about 17 MiB for
+ * x86_64) whose EFI system partition contains a unified kernel image (Debian's cloud kernel and a
+ * busybox initramfs). It boots under TCG in seconds, prints {@link #READY_LINE} on its first
+ * serial port, then runs a root shell there with the prompt {@link #PROMPT} and terminal echo
+ * off. The ACPI power button powers it off.
+ *
+ * <p>Before the ready line it reads a cloud-init NoCloud seed from a CD labelled {@code cidata}
+ * on virtio-scsi, as xray attaches it, and prints {@code SEED-FILE NAME SIZE SHA256} for each
+ * file, then {@code SEED-DONE}. Without a seed it prints {@code SEED-NONE}. It sets the host name
+ * from {@code local-hostname}. When the first user of {@code user-data} has
+ * {@code ssh_authorized_keys}, it creates that user, configures QEMU user networking's address
+ * 10.0.2.15 and starts dropbear on port 22, then prints {@code SSHD-STARTED 22}. The guest has
+ * neither sudo nor bash, so the user's {@code sudo} and {@code shell} entries have no effect.
  *
  * <p>The build needs {@code apt-get}, {@code dpkg-deb}, mtools, dosfstools, fdisk, cpio, binutils
  * and qemu-img, and Debian's package lists; it mounts nothing and needs no root. Images are cached

@@ -184,6 +184,13 @@ final class ApiSnippets {
     // end snippet
   }
 
+  static void awaitSsh(Vm vm) {
+    // snippet await-ssh
+    vm.start();
+    int sshPort = vm.awaitSsh(Duration.ofMinutes(10));   // the host port of the SSH forward
+    // end snippet
+  }
+
   static void awaitEvent(Vm vm) {
     // snippet await-event
     VmEvent event = vm.awaitEvent("SHUTDOWN", Duration.ofMinutes(1));
