@@ -104,11 +104,14 @@ final class CreateCommand implements Callable<Integer> {
       builder.architecture(Architecture.parse(arch));
     }
     PrintWriter out = spec.commandLine().getOut();
-    addSeed(builder, out);
+    Optional<Path> defaultKey = addSeed(builder);
     builder.base(base != null ? base : pickBase());
     VmSpec vmSpec = builder.build();
     Vm vm = parent.xray().vms().create(vmSpec);
     VmSpec created = vm.spec();
+    // Printed only once the VM exists, so that a failed create does not claim to use the key.
+    defaultKey.ifPresent(found -> out.printf("Using SSH key %s for the cloud-init seed "
+        + "(--ssh-key picks another, --no-seed creates none)%n", found));
     out.printf("Created VM %s on base %s (%d MiB, %d vCPU%s%s%s)%n", vm.name(), created.base(),
         created.memoryMiB(), created.cpus(), created.cpus() == 1 ? "" : "s",
         created.sshPort().isPresent() ? ", ssh on 127.0.0.1:" + created.sshPort().getAsInt()
@@ -122,8 +125,11 @@ final class CreateCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Sets the seed options, or the default SSH key, and prints which key it picked. */
-  private void addSeed(VmSpec.Builder builder, PrintWriter out) {
+  /**
+   * Sets the seed options, or the default SSH key, and returns the default key if it picked
+   * one.
+   */
+  private Optional<Path> addSeed(VmSpec.Builder builder) {
     if (noSeed) {
       List<String> seedOptions = new ArrayList<>();
       if (sshKey != null) {
@@ -139,13 +145,13 @@ final class CreateCommand implements Callable<Integer> {
         throw new ErrorHandler.UsageException("--no-seed excludes " + String.join(" and ",
             seedOptions) + ", which only go into the seed; drop one side");
       }
-      return;
+      return Optional.empty();
     }
     Optional<Path> key = Optional.ofNullable(sshKey);
+    boolean picked = false;
     if (key.isEmpty() && userData == null) {
       key = defaultKey(userHome());
-      key.ifPresent(found -> out.printf("Using SSH key %s for the cloud-init seed (--ssh-key "
-          + "picks another, --no-seed creates none)%n", found));
+      picked = key.isPresent();
     }
     if (key.isPresent()) {
       builder.sshKey(key.get());
@@ -161,6 +167,7 @@ final class CreateCommand implements Callable<Integer> {
       }
       builder.sshUser(user);
     }
+    return picked ? key : Optional.empty();
   }
 
   /** Returns the first of {@link #DEFAULT_KEYS} in {@code home}'s .ssh folder, if any. */

@@ -320,7 +320,7 @@ class LocalVm implements Vm {
     VmSpec spec = spec();
     if (spec.sshPort().isEmpty()) {
       throw new IllegalArgumentException("VM '" + name + "' has no SSH forward; create it with "
-          + "--ssh-port PORT, --ssh-key FILE or VmSpec.Builder.sshPort");
+          + "--ssh-port PORT, --ssh-key FILE.pub or VmSpec.Builder.sshPort");
     }
     int port = spec.sshPort().getAsInt();
     long startNanos = System.nanoTime();
