@@ -91,7 +91,7 @@ final class CliReference {
       out.append("| parameter | required | description |\n| --- | --- | --- |\n");
       for (PositionalParamSpec parameter : parameters) {
         out.append("| `").append(parameter.paramLabel()).append(repeats(parameter)).append("` | ")
-            .append(parameter.arity().min > 0 ? "yes" : "no").append(" | ")
+            .append(parameter.arity().min() > 0 ? "yes" : "no").append(" | ")
             .append(cell(description(parameter))).append(" |\n");
       }
       out.append('\n');
@@ -184,14 +184,14 @@ final class CliReference {
 
   private static String optionNames(OptionSpec option) {
     String names = String.join(", ", option.names());
-    if (option.arity().max > 0) {
+    if (option.arity().max() > 0) {
       names += "=" + option.paramLabel();
     }
     return names;
   }
 
   private static String repeats(PositionalParamSpec parameter) {
-    return parameter.arity().max > 1 ? "..." : "";
+    return parameter.arity().max() > 1 ? "..." : "";
   }
 
   /**
@@ -202,7 +202,7 @@ final class CliReference {
     if (option.required()) {
       return "required";
     }
-    if (option.usageHelp() || option.versionHelp() || option.arity().max == 0) {
+    if (option.usageHelp() || option.versionHelp() || option.arity().max() == 0) {
       return "off";
     }
     String value = option.defaultValue();
