@@ -80,9 +80,14 @@ final class QemuProcess {
     return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
   }
 
+  /**
+   * Waits until QEMU listens on the socket. The file appears when QEMU binds it, a moment before
+   * it listens, and a connect in between is refused; Linux's /proc/net/unix tells the two apart
+   * without a connection that would take QEMU's one monitor client slot.
+   */
   private void awaitSocket() throws IOException, InterruptedException {
     long end = System.nanoTime() + START_TIMEOUT.toNanos();
-    while (!Files.exists(socket)) {
+    while (!isListening(socket)) {
       if (!process.isAlive()) {
         throw new IOException("qemu-system-x86_64 exited with " + process.exitValue()
             + " before creating " + socket + ":\n" + log());
@@ -94,6 +99,25 @@ final class QemuProcess {
       }
       Thread.sleep(10);
     }
+  }
+
+  /**
+   * Tells whether a unix socket listens at {@code path}: its /proc/net/unix line has the
+   * accepting flag, 00010000. Where that file is missing, the socket file's existence counts.
+   */
+  private static boolean isListening(Path path) throws IOException {
+    Path table = Path.of("/proc/net/unix");
+    if (!Files.isReadable(table)) {
+      return Files.exists(path);
+    }
+    for (String line : Files.readAllLines(table)) {
+      String[] fields = line.trim().split("\\s+");
+      if (fields.length >= 8 && fields[7].equals(path.toString())
+          && fields[3].equals("00010000")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static void run(List<String> command) throws IOException, InterruptedException {
