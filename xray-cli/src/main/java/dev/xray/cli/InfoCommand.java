@@ -6,7 +6,12 @@ import dev.xray.api.DiskImage;
 import dev.xray.api.SnapshotInfo;
 import dev.xray.api.VmInfo;
 import dev.xray.api.VmSpec;
+import dev.xray.api.VmStatus;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -22,6 +27,9 @@ import picocli.CommandLine.Spec;
 final class InfoCommand implements Callable<Integer> {
   @ParentCommand
   XrayCommand parent;
+
+  /** How many lines of each log a crashed VM's info shows. */
+  private static final int CRASH_LOG_LINES = 5;
 
   @Spec
   CommandSpec spec;
@@ -54,6 +62,9 @@ final class InfoCommand implements Callable<Integer> {
     out.printf("Display:     %s%n", vmSpec.display().qemuName());
     out.printf("Seed:        %s%n", seedSummary(vmSpec));
     out.printf("Folder:      %s%n", info.directory());
+    if (info.status() == VmStatus.CRASHED) {
+      printCrashLogs(out, info);
+    }
     out.println();
     out.println("Disk chain:");
     for (DiskImage image : info.diskChain()) {
@@ -64,6 +75,32 @@ final class InfoCommand implements Callable<Integer> {
     out.println();
     SnapshotCommand.printSnapshots(out, info.snapshots());
     return 0;
+  }
+
+  /** Shows why QEMU may have ended: the last lines of its own log and of the serial console. */
+  private static void printCrashLogs(PrintWriter out, VmInfo info) {
+    for (String log : List.of("qemu.log", "serial.log")) {
+      List<String> lines = lastLines(info.directory().resolve(log), CRASH_LOG_LINES);
+      if (lines.isEmpty()) {
+        continue;
+      }
+      out.println();
+      out.printf("Last lines of %s ('xray logs %s%s' prints all):%n", log, info.spec().name(),
+          log.equals("qemu.log") ? " --qemu" : "");
+      lines.forEach(line -> out.println("  " + line));
+    }
+  }
+
+  /** Returns the last {@code count} non-blank lines of {@code file}; none if it is unreadable. */
+  static List<String> lastLines(Path file, int count) {
+    try {
+      // Decoded leniently: a guest's serial output need not be valid UTF-8.
+      List<String> lines = new String(Files.readAllBytes(file), StandardCharsets.UTF_8)
+          .lines().map(String::strip).filter(line -> !line.isEmpty()).toList();
+      return lines.subList(Math.max(0, lines.size() - count), lines.size());
+    } catch (IOException e) {
+      return List.of();
+    }
   }
 
   private static String seedSummary(VmSpec vmSpec) {

@@ -71,6 +71,8 @@ class ReliabilityStatusIT {
     ReliabilityCli.Run info = xray.succeed("info", "victim");
     assertThat(info.stdout()).contains("Status:      crashed");
     assertThat(info.stdout()).doesNotContain("pid " + pid);
+    assertThat(info.stdout()).contains("Last lines of serial.log ('xray logs victim' prints all):",
+        "  GUEST-READY");
 
     ReliabilityCli.Run start = xray.succeed("start", "victim");
     assertThat(start.stdout()).contains("Started VM victim");
