@@ -1,6 +1,7 @@
 package dev.xray.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 import dev.xray.api.ProgressListener;
@@ -11,6 +12,7 @@ import dev.xray.api.Vm;
 import dev.xray.api.VmSpec;
 import dev.xray.api.VmStatus;
 import dev.xray.api.Xray;
+import dev.xray.api.XrayException;
 import dev.xray.core.testing.RequiresQemu;
 import dev.xray.core.testing.TestGuest;
 import java.io.IOException;
@@ -159,6 +161,87 @@ class SnapshotModelIT {
         assertThat(TinyGuest.runCommand(console, "echo alive", COMMAND).strip())
             .isEqualTo("alive");
       }
+    } finally {
+      if (vm != null) {
+        vm.kill();
+      }
+      run("umount", home.toString());
+    }
+  }
+
+  @Test
+  void aFailedLiveRevertLeavesTheVmPausedAndSaysWhy() throws Exception {
+    Vm vm = bootedVm(temp.resolve("home"));
+    try {
+      vm.snapshots().create("small");
+      vm.kill();
+      // A state saved with 256 MiB of RAM cannot load into a VM that has 512 MiB: QEMU reverts
+      // the disks, then fails on the RAM block's size.
+      Path config = vm.directory().resolve("vm.toml");
+      Files.writeString(config, Files.readString(config).replace(
+          "memory = " + TinyGuest.MEMORY_MIB, "memory = " + 2 * TinyGuest.MEMORY_MIB));
+      vm.start();
+      vm.awaitSerialLine(Pattern.compile(TinyGuest.READY_LINE), BOOT);
+
+      assertThatThrownBy(() -> vm.snapshots().revert("small"))
+          .isInstanceOf(QemuException.class)
+          .hasMessageContaining("revert of VM 'vm' to snapshot 'small' failed")
+          .hasMessageContaining("qemu.log: ")
+          .hasMessageContaining("the VM is left paused")
+          .hasMessageContaining("'xray stop vm --force'");
+
+      assertThat(vm.status()).isEqualTo(VmStatus.PAUSED);
+      assertThat(vm.snapshots().list()).extracting(SnapshotInfo::tag).containsExactly("small");
+    } finally {
+      vm.kill();
+    }
+  }
+
+  @Test
+  void replacingAPendingResumeWithADiskOnlySnapshotBootsNextTime() throws Exception {
+    Vm vm = bootedVm(temp.resolve("home"));
+    Path config = vm.directory().resolve("vm.toml");
+    try {
+      vm.snapshots().create("state");
+      vm.kill();
+      vm.snapshots().revert("state");
+      assertThat(Files.readString(config)).contains("resume_snapshot = \"state\"");
+
+      SnapshotInfo replaced = vm.snapshots().create("state", true);
+
+      assertThat(replaced.live()).isFalse();
+      assertThat(Files.readString(config)).doesNotContain("resume_snapshot");
+      vm.start();
+      vm.awaitSerialLine(Pattern.compile(TinyGuest.READY_LINE), BOOT);
+      assertThat(vm.status()).isEqualTo(VmStatus.RUNNING);
+    } finally {
+      vm.kill();
+    }
+  }
+
+  @Test
+  void replacingALiveSnapshotWithoutRoomForTheNewStateKeepsTheOldOne() throws Exception {
+    assumeThat(System.getProperty("user.name")).as("mounting a tmpfs needs root")
+        .isEqualTo("root");
+    Path home = temp.resolve("tight");
+    Files.createDirectories(home);
+    // Room for one RAM state of the idle guest, but less free space than its 256 MiB of RAM.
+    run("mount", "-t", "tmpfs", "-o", "size=160m", "tmpfs", home.toString());
+    Vm vm = null;
+    try {
+      vm = bootedVm(home);
+      Vm running = vm;
+      vm.snapshots().create("keep");
+      assumeThat(Files.getFileStore(vm.directory()).getUsableSpace())
+          .as("free space after the first snapshot").isLessThan(256L << 20);
+
+      assertThatThrownBy(() -> running.snapshots().create("keep", true))
+          .isInstanceOf(XrayException.class)
+          .hasMessageContaining("cannot replace snapshot 'keep' of VM 'vm'")
+          .hasMessageContaining("xray snapshot delete vm keep");
+
+      assertThat(vm.snapshots().list()).extracting(SnapshotInfo::tag).containsExactly("keep");
+      assertThat(vm.status()).isEqualTo(VmStatus.RUNNING);
     } finally {
       if (vm != null) {
         vm.kill();

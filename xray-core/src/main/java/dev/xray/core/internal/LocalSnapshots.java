@@ -18,6 +18,7 @@ import dev.xray.qmp.QmpException;
 import dev.xray.qmp.QmpProtocolException;
 import dev.xray.qmp.QmpTimeoutException;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -118,10 +119,13 @@ final class LocalSnapshots implements Snapshots {
       }
       // A tag left in the variable store only by an interrupted disk-only create or delete
       // would make QEMU reject the save, so it is deleted first like a replaced snapshot.
+      if (exists) {
+        requireRoomToReplace(tag);
+      }
       if (exists || hasTag(snapshotsFromMonitor(qmp, QemuCommandLine.VARS_NODE), tag)) {
         qmp.snapshotDelete(tag, QemuCommandLine.snapshotNodes(), JOB_TIMEOUT);
       }
-      saveLive(qmp, tag, progress);
+      saveLive(qmp, tag, exists, progress);
       return snapshotsFromMonitor(qmp, QemuCommandLine.DISK_NODE).stream()
           .filter(snapshot -> snapshot.tag().equals(tag))
           .map(snapshot -> new SnapshotInfo(snapshot.tag(), snapshot.created(),
@@ -142,9 +146,10 @@ final class LocalSnapshots implements Snapshots {
   private void createLive(String tag, boolean replace, ProgressListener progress) {
     try (QmpClient qmp = vm.connectMonitor()) {
       if (replace) {
+        requireRoomToReplace(tag);
         qmp.snapshotDelete(tag, QemuCommandLine.snapshotNodes(), JOB_TIMEOUT);
       }
-      saveLive(qmp, tag, progress);
+      saveLive(qmp, tag, replace, progress);
     } catch (QmpException e) {
       throw new QemuException("cannot take snapshot '" + tag + "' of VM '" + vm.name() + "': "
           + e.getMessage(), e);
@@ -155,7 +160,8 @@ final class LocalSnapshots implements Snapshots {
    * Runs the snapshot-save job. When it fails, removes what it left on any drive and resumes the
    * VM, so the VM keeps running without a half snapshot.
    */
-  private void saveLive(QmpClient qmp, String tag, ProgressListener progress) {
+  private void saveLive(QmpClient qmp, String tag, boolean replaced,
+      ProgressListener progress) {
     long ramBytes = (long) vm.spec().memoryMiB() << 20;
     try (ProcessIoProgress written = followQemu(ProcessIoProgress.Direction.WRITE, ramBytes,
         progress)) {
@@ -166,7 +172,46 @@ final class LocalSnapshots implements Snapshots {
       removePartialLive(qmp, tag);
       resumeIfPaused(qmp);
       throw new QemuException("live snapshot '" + tag + "' of VM '" + vm.name()
-          + "' failed: " + e.getMessage() + "; the VM keeps running", e);
+          + "' failed: " + e.getMessage() + "; the VM keeps running"
+          + (replaced ? ", and the snapshot '" + tag + "' it was to replace is gone: it was "
+              + "deleted before the save" : ""), e);
+    }
+  }
+
+  /** Returns " (qemu.log: LINE)" with the log's last non-blank line, which names the cause. */
+  private String lastQemuLogLine() {
+    try {
+      List<String> lines = new String(Files.readAllBytes(files.qemuLog()),
+          StandardCharsets.UTF_8).lines().map(String::strip)
+          .filter(line -> !line.isEmpty()).toList();
+      return lines.isEmpty() ? "" : " (qemu.log: " + lines.get(lines.size() - 1) + ")";
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  /**
+   * Refuses to replace a live snapshot when the overlay's file system has less free space than
+   * the VM's RAM size, which bounds the new state. A snapshot cannot be replaced in place: QEMU
+   * refuses to save under a tag that exists, so the old one is deleted first, and a save that
+   * then runs out of space would leave neither.
+   */
+  private void requireRoomToReplace(String tag) {
+    long ramBytes = (long) vm.spec().memoryMiB() << 20;
+    long usable;
+    try {
+      usable = Files.getFileStore(files.disk()).getUsableSpace();
+    } catch (IOException e) {
+      log.debug("cannot read the free space beside {}: {}", files.disk(), e.toString());
+      return;
+    }
+    if (usable < ramBytes) {
+      throw new XrayException("cannot replace snapshot '" + tag + "' of VM '" + vm.name()
+          + "': the file system of " + files.disk() + " has " + (usable >> 20) + " MiB free, "
+          + "less than the " + (ramBytes >> 20) + " MiB of RAM the new state may take, and the "
+          + "old snapshot would be deleted before the save; free some space, or delete the "
+          + "snapshot first ('xray snapshot delete " + vm.name() + " " + tag + "') and take it "
+          + "again");
     }
   }
 
@@ -206,6 +251,7 @@ final class LocalSnapshots implements Snapshots {
     QemuImg qemuImg = vm.xray().qemuImg();
     if (replace) {
       deleteStopped(tag);
+      forgetResume(tag);
     } else if (varsHave(tag, false)) {
       qemuImg.deleteSnapshot(files.vars(), tag);
     }
@@ -337,12 +383,14 @@ final class LocalSnapshots implements Snapshots {
             QemuCommandLine.snapshotNodes(), JOB_TIMEOUT);
         read.finish();
       } catch (QmpException e) {
-        // A failed load leaves QEMU paused in "restore-vm"; resume what was running.
-        if (status == VmStatus.RUNNING) {
-          resumeIfPaused(qmp);
-        }
+        // A failed load leaves QEMU paused in "restore-vm". By then QEMU has reverted the
+        // disks and may have loaded part of the RAM, so resuming would run the guest on a state
+        // that matches neither moment, and its writes could damage the reverted disk.
         throw new QemuException("revert of VM '" + vm.name() + "' to snapshot '"
-            + snapshot.tag() + "' failed: " + e.getMessage(), e);
+            + snapshot.tag() + "' failed: " + e.getMessage() + lastQemuLogLine()
+            + "; the VM is left paused, because its disks may already be reverted: revert it "
+            + "to another live snapshot, or end it with 'xray stop " + vm.name() + " --force'",
+            e);
       }
       if (status == VmStatus.RUNNING && !qmp.queryStatus().running()) {
         qmp.cont();
@@ -386,14 +434,25 @@ final class LocalSnapshots implements Snapshots {
       } else {
         deleteStopped(tag);
       }
-      VmConfig.Contents config = vm.config();
-      if (config.resumeSnapshot().filter(tag::equals).isPresent()) {
-        VmConfig.write(files.config(), config.withResumeSnapshot(Optional.empty()));
-      }
+      forgetResume(tag);
+    }
+    log.info("deleted snapshot {} of VM {}", tag, vm.name());
+  }
+
+  /**
+   * Clears {@code resume_snapshot} when it names {@code tag}, whose saved RAM state is being
+   * deleted or replaced, so that the next start boots instead of loading a state that is gone.
+   */
+  private void forgetResume(String tag) {
+    VmConfig.Contents config = vm.config();
+    if (config.resumeSnapshot().filter(tag::equals).isEmpty()) {
+      return;
+    }
+    try {
+      VmConfig.write(files.config(), config.withResumeSnapshot(Optional.empty()));
     } catch (IOException e) {
       throw new XrayException("cannot update " + files.config() + ": " + e, e);
     }
-    log.info("deleted snapshot {} of VM {}", tag, vm.name());
   }
 
   private void deleteStopped(String tag) {
