@@ -55,7 +55,10 @@ public interface Xray {
     if (env != null && !env.isEmpty()) {
       return Path.of(env).toAbsolutePath();
     }
-    return Path.of(System.getProperty("user.home"), ".xray");
+    // ~ as the shell means it: $HOME, which Java's user.home does not follow.
+    String home = System.getenv("HOME");
+    return Path.of(home != null && !home.isEmpty() ? home : System.getProperty("user.home"),
+        ".xray");
   }
 
   private static XrayProvider provider() {

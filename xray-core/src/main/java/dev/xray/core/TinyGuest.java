@@ -4,6 +4,7 @@ import dev.xray.api.Architecture;
 import dev.xray.api.HostException;
 import dev.xray.api.SerialConsole;
 import dev.xray.core.internal.AtomicFiles;
+import dev.xray.core.internal.HostPlatform;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -92,7 +93,7 @@ public final class TinyGuest {
   public static Path defaultCacheDirectory() {
     String xdg = System.getenv("XDG_CACHE_HOME");
     Path cache = xdg != null && !xdg.isEmpty()
-        ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+        ? Path.of(xdg) : HostPlatform.userHome().resolve(".cache");
     return cache.resolve("xray").resolve("guest");
   }
 

@@ -77,7 +77,7 @@ public final class Firmware {
     folders.add(Path.of("/etc/qemu/firmware"));
     String xdg = System.getenv("XDG_CONFIG_HOME");
     Path config = xdg != null && !xdg.isEmpty()
-        ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".config");
+        ? Path.of(xdg) : HostPlatform.userHome().resolve(".config");
     folders.add(config.resolve("qemu/firmware"));
     return folders.stream().distinct().toList();
   }

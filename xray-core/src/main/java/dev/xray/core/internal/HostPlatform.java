@@ -16,6 +16,18 @@ import java.util.Optional;
  * guest. Tests build one for a simulated host with {@link #of}.
  */
 public final class HostPlatform {
+  /**
+   * Returns the user's home folder as the shell's {@code ~} means it: {@code $HOME}, else the
+   * JVM's {@code user.home}. On Linux, Java reads user.home from the password database and
+   * does not follow {@code $HOME}, which QEMU and the shell do.
+   *
+   * @return the home folder
+   */
+  public static Path userHome() {
+    String home = System.getenv("HOME");
+    return Path.of(home != null && !home.isEmpty() ? home : System.getProperty("user.home"));
+  }
+
   /** Environment variable that overrides the accelerator: kvm, hvf, tcg or auto. */
   public static final String ACCEL_VARIABLE = "XRAY_ACCEL";
 
