@@ -6,7 +6,10 @@ import dev.xray.api.BaseImage;
 import dev.xray.api.Display;
 import dev.xray.api.Vm;
 import dev.xray.api.VmSpec;
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -50,6 +53,10 @@ final class CreateCommand implements Callable<Integer> {
       + "forwarded to the guest's port 22 (default: none)")
   Integer sshPort;
 
+  @Option(names = "--forward", paramLabel = "HOST:GUEST", description = "forward TCP port HOST "
+      + "on 127.0.0.1 to port GUEST in the guest; repeat it for more ports")
+  List<String> forwards = new ArrayList<>();
+
   @Option(names = "--display", paramLabel = "KIND", description = "none, sdl, gtk or cocoa "
       + "(default: none)", defaultValue = "none")
   String display;
@@ -80,6 +87,13 @@ final class CreateCommand implements Callable<Integer> {
       + "SSH key exists")
   boolean noSeed;
 
+  /**
+   * How the user-data formats that cloud-init reads begin: cloud-config, a script, a MIME
+   * multi-part file, an include list, a boothook, or a Jinja template.
+   */
+  static final List<String> USER_DATA_STARTS = List.of("#cloud-config", "#!", "Content-Type:",
+      "#include", "#cloud-boothook", "## template: jinja");
+
   /** The public keys looked for in ~/.ssh when --ssh-key is not given, in this order. */
   static final List<String> DEFAULT_KEYS = List.of("id_ed25519.pub", "id_ecdsa.pub",
       "id_rsa.pub");
@@ -103,6 +117,9 @@ final class CreateCommand implements Callable<Integer> {
     if (arch != null) {
       builder.architecture(Architecture.parse(arch));
     }
+    for (String forward : forwards) {
+      addForward(builder, forward);
+    }
     PrintWriter out = spec.commandLine().getOut();
     Optional<Path> defaultKey = addSeed(builder);
     builder.base(base != null ? base : pickBase());
@@ -112,6 +129,7 @@ final class CreateCommand implements Callable<Integer> {
     // Printed only once the VM exists, so that a failed create does not claim to use the key.
     defaultKey.ifPresent(found -> out.printf("Using SSH key %s for the cloud-init seed "
         + "(--ssh-key picks another, --no-seed creates none)%n", found));
+    warnAboutSeed(created);
     out.printf("Created VM %s on base %s (%d MiB, %d vCPU%s%s%s)%n", vm.name(), created.base(),
         created.memoryMiB(), created.cpus(), created.cpus() == 1 ? "" : "s",
         created.sshPort().isPresent() ? ", ssh on 127.0.0.1:" + created.sshPort().getAsInt()
@@ -168,6 +186,48 @@ final class CreateCommand implements Callable<Integer> {
       builder.sshUser(user);
     }
     return picked ? key : Optional.empty();
+  }
+
+  /** Parses {@code HOST:GUEST} and adds the forward, or fails naming the option. */
+  private static void addForward(VmSpec.Builder builder, String forward) {
+    String[] ports = forward.split(":", -1);
+    if (ports.length == 2) {
+      try {
+        builder.portForward(Integer.parseInt(ports[0]), Integer.parseInt(ports[1]));
+        return;
+      } catch (NumberFormatException e) {
+        // Falls through to the usage error.
+      } catch (IllegalArgumentException e) {
+        throw new ErrorHandler.UsageException("invalid --forward '" + forward + "': "
+            + e.getMessage());
+      }
+    }
+    throw new ErrorHandler.UsageException("invalid --forward '" + forward + "': expected "
+        + "HOST:GUEST, two port numbers such as 8080:80");
+  }
+
+  /**
+   * Warns on stderr about seeds that create cleanly but will not let anyone log in: a key
+   * without its private half beside it, which {@code xray ssh} uses, or a user-data file that
+   * cloud-init does not read as any of its formats.
+   */
+  private void warnAboutSeed(VmSpec created) {
+    PrintWriter err = spec.commandLine().getErr();
+    created.sshIdentity().filter(identity -> !Files.isRegularFile(identity)).ifPresent(
+        identity -> err.printf("xray: warning: no private key %s beside the public key; 'xray "
+            + "ssh %s' needs it, or pass -i KEY to it%n", identity, created.name()));
+    created.userData().ifPresent(file -> {
+      String start;
+      try (InputStream in = Files.newInputStream(file)) {
+        start = new String(in.readNBytes(64), StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        return;
+      }
+      if (USER_DATA_STARTS.stream().noneMatch(start::startsWith)) {
+        err.printf("xray: warning: %s starts with none of cloud-init's user-data markers (%s), "
+            + "so cloud-init may ignore it%n", file, String.join(", ", USER_DATA_STARTS));
+      }
+    });
   }
 
   /** Returns the first of {@link #DEFAULT_KEYS} in {@code home}'s .ssh folder, if any. */

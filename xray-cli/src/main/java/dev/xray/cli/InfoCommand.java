@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -57,6 +58,10 @@ final class InfoCommand implements Callable<Integer> {
     out.printf("CPUs:        %d%n", vmSpec.cpus());
     out.printf("SSH port:    %s%n", vmSpec.sshPort().isPresent()
         ? "127.0.0.1:" + vmSpec.sshPort().getAsInt() : "none");
+    out.printf("Forwards:    %s%n", vmSpec.portForwards().isEmpty() ? "none"
+        : vmSpec.portForwards().entrySet().stream()
+            .map(forward -> "127.0.0.1:" + forward.getKey() + " -> " + forward.getValue())
+            .collect(Collectors.joining(", ")));
     out.printf("Arch:        %s%n", vmSpec.architecture().qemuName());
     out.printf("Accelerator: %s%n", vmSpec.accelerator().qemuName());
     out.printf("Display:     %s%n", vmSpec.display().qemuName());
@@ -131,6 +136,8 @@ final class InfoCommand implements Callable<Integer> {
     } else {
       node.putNull("ssh_port");
     }
+    ObjectNode forwards = node.putObject("port_forwards");
+    vmSpec.portForwards().forEach((host, guest) -> forwards.put(Integer.toString(host), guest));
     node.put("arch", vmSpec.architecture().qemuName());
     node.put("accel", vmSpec.accelerator().qemuName());
     node.put("display", vmSpec.display().qemuName());

@@ -70,6 +70,10 @@ final class StartCommand implements Callable<Integer> {
       throw new ErrorHandler.UsageException("--wait-timeout must be at least 1 second: "
           + waitTimeout);
     }
+    if (!waitSsh && spec.commandLine().getParseResult().hasMatchedOption("--wait-timeout")) {
+      throw new ErrorHandler.UsageException("--wait-timeout applies only with --wait-ssh; add "
+          + "--wait-ssh or drop --wait-timeout");
+    }
     long startNanos = System.nanoTime();
     if (display != null || accel != null) {
       vm.start(accel != null ? Accelerator.parse(accel) : null,
@@ -84,6 +88,11 @@ final class StartCommand implements Callable<Integer> {
     out.printf("Started VM %s (pid %s) in %s%s%n", name,
         info.pid().isPresent() ? Long.toString(info.pid().getAsLong()) : "?",
         Output.seconds(System.nanoTime() - startNanos), sshHint(started));
+    if (!vmSpec.sshPort().equals(started.sshPort()) && vmSpec.sshPort().isPresent()) {
+      out.printf("The SSH port moved from %d to %d, because another program took %d%n",
+          vmSpec.sshPort().getAsInt(), started.sshPort().getAsInt(),
+          vmSpec.sshPort().getAsInt());
+    }
     if (waitSsh) {
       out.flush();
       int port = vm.awaitSsh(Duration.ofSeconds(waitTimeout));

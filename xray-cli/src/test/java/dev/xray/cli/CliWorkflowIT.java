@@ -149,7 +149,14 @@ class CliWorkflowIT {
 
     stoppedSnapshots();
     assertThat(succeed("info", "vm1").stdout()).contains("Disk chain:",
-        "-> ../../bases/tiny.qcow2", "live");
+        "-> ../../bases/tiny.qcow2", "live", "Forwards:    none");
+    int webPort = sshPort + 1;
+    succeed("create", "web", "--base", "tiny", "--memory", "256", "--forward", webPort + ":80");
+    assertThat(succeed("info", "web").stdout())
+        .contains("Forwards:    127.0.0.1:" + webPort + " -> 80");
+    assertThat(succeed("info", "web", "--json").stdout())
+        .containsPattern("\"port_forwards\" : \\{\\s*\"" + webPort + "\" : 80");
+    succeed("remove", "web", "--force");
 
     succeed("start", "vm1");
     long pid = Long.parseLong(Files.readString(home.resolve("vms/vm1/pid")).strip());
@@ -196,6 +203,12 @@ class CliWorkflowIT {
     fails(2, "invalid VM name", "create", "..", "--base", "tiny");
     fails(2, "--memory must be from 160", "create", "vm2", "--base", "tiny", "--memory", "0");
     fails(2, "--cpus must be from 1", "create", "vm2", "--base", "tiny", "--cpus", "-1");
+    fails(2, "invalid --forward '80': expected HOST:GUEST", "create", "vm2", "--base", "tiny",
+        "--forward", "80");
+    fails(2, "invalid --forward '70000:80'", "create", "vm2", "--base", "tiny", "--forward",
+        "70000:80");
+    fails(2, "--wait-timeout applies only with --wait-ssh", "start", "vm1", "--wait-timeout",
+        "5");
     fails(2, "--ssh-port must be from 1 to 65535: 70000", "create", "vm2", "--base", "tiny",
         "--ssh-port", "70000");
     fails(2, "Unknown option: '-x'", "create", "vmx", "-x", "--base", "tiny");
