@@ -121,6 +121,7 @@ public interface Vm {
    * @param timeout how long to wait
    * @return the SSH forward's host port
    * @throws IllegalArgumentException if the VM has no SSH forward
+   * @throws InvalidStateException if the VM is not running
    * @throws XrayTimeoutException if no version line arrives in time; the message names the port
    *     and shows the serial console's last lines
    * @throws QemuException if QEMU exits first

@@ -5,6 +5,7 @@ import dev.xray.api.Display;
 import dev.xray.api.Vm;
 import dev.xray.api.VmInfo;
 import dev.xray.api.VmSpec;
+import dev.xray.api.VmStatus;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.RandomAccessFile;
@@ -74,6 +75,7 @@ final class StartCommand implements Callable<Integer> {
       throw new ErrorHandler.UsageException("--wait-timeout applies only with --wait-ssh; add "
           + "--wait-ssh or drop --wait-timeout");
     }
+    boolean paused = vm.status() == VmStatus.PAUSED;
     long startNanos = System.nanoTime();
     if (display != null || accel != null) {
       vm.start(accel != null ? Accelerator.parse(accel) : null,
@@ -85,7 +87,7 @@ final class StartCommand implements Callable<Integer> {
     VmInfo info = vm.info();
     // A start may move an SSH port that xray picked, so the port is read after it.
     VmSpec started = info.spec();
-    out.printf("Started VM %s (pid %s) in %s%s%n", name,
+    out.printf("%s VM %s (pid %s) in %s%s%n", paused ? "Resumed" : "Started", name,
         info.pid().isPresent() ? Long.toString(info.pid().getAsLong()) : "?",
         Output.seconds(System.nanoTime() - startNanos), sshHint(started));
     if (!vmSpec.sshPort().equals(started.sshPort()) && vmSpec.sshPort().isPresent()) {

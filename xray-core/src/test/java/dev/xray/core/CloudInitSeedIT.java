@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.xray.api.EphemeralVm;
+import dev.xray.api.InvalidStateException;
 import dev.xray.api.SerialConsole;
 import dev.xray.api.SnapshotInfo;
 import dev.xray.api.Vm;
@@ -209,6 +210,18 @@ class CloudInitSeedIT {
     assertThatThrownBy(() -> vm.awaitSsh(Duration.ofSeconds(1)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("no SSH forward");
+  }
+
+  @Test
+  void awaitSshOfAStoppedVmIsRejected() throws IOException {
+    Path userData = temp.resolve("user-data");
+    Files.writeString(userData, "#cloud-config\nhostname: idle\n");
+    Vm vm = xray.vms().create(spec("idle").userData(userData).build());
+
+    assertThatThrownBy(() -> vm.awaitSsh(Duration.ofSeconds(1)))
+        .isInstanceOf(InvalidStateException.class)
+        .hasMessageContaining("VM 'idle' is stopped")
+        .hasMessageContaining("start it first");
   }
 
   /** Returns "SIZE SHA256" of each file in the seed's Joliet root, read back by isoinfo. */

@@ -323,6 +323,11 @@ class LocalVm implements Vm {
           + "--ssh-port PORT, --ssh-key FILE.pub or VmSpec.Builder.sshPort");
     }
     int port = spec.sshPort().getAsInt();
+    if (QemuProcess.observe(files).state() != QemuProcess.PidState.ALIVE) {
+      VmStatus status = status();
+      throw new InvalidStateException("VM '" + name + "' is " + status.label() + ", so no SSH "
+          + "server answers on 127.0.0.1:" + port + "; start it first", status);
+    }
     long startNanos = System.nanoTime();
     long deadline = startNanos + timeout.toNanos();
     while (true) {
