@@ -4,6 +4,8 @@
  */
 module dev.xray.cli {
   requires dev.xray.core;
+  // The hidden __train command talks to xray-qmp's fake monitor.
+  requires dev.xray.qmp;
   requires com.fasterxml.jackson.databind;
   requires info.picocli;
   // ForegroundSignals handles SIGINT and SIGTERM through sun.misc.Signal.

@@ -45,6 +45,7 @@ final class XrayCommand implements java.util.concurrent.Callable<Integer> {
       SshCommand.class, "ssh",
       CompletionCommand.class, "completion",
       CompletionCommand.Names.class, "__complete",
+      TrainCommand.class, "__train",
       DemoCommand.class, "demo");
 
   @Option(names = {"-v", "--verbose"}, scope = ScopeType.INHERIT,

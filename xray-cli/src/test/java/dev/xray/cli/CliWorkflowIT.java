@@ -73,6 +73,7 @@ class CliWorkflowIT {
     env.put("XRAY_ACCEL", "tcg");
     // create seeds a VM with ~/.ssh's default key, so a key of the developer's must not count.
     env.put("HOME", temp.toString());
+    env.put("XDG_CACHE_HOME", temp.resolve(".cache").toString());
     builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
     Path stdout = Files.createTempFile(temp, "stdout", ".txt");
     Path stderr = Files.createTempFile(temp, "stderr", ".txt");
@@ -119,6 +120,34 @@ class CliWorkflowIT {
     Run bare = xray();
     assertThat(bare.exitCode()).isEqualTo(2);
     assertThat(bare.stderr()).contains("Usage: xray");
+  }
+
+  @Test
+  void firstRunWritesTheClassDataArchive() throws Exception {
+    Path archives = temp.resolve(".cache/xray/cds");
+    succeed("list");
+
+    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    while (!hasArchive(archives)) {
+      assertThat(System.nanoTime()).as("an archive in %s within 120 s of the first run",
+          archives).isLessThan(deadline);
+      Thread.sleep(200);
+    }
+    // The training run leaves no temporary folders behind, and later runs map the archive.
+    try (Stream<Path> left = Files.list(archives)) {
+      assertThat(left.map(path -> path.getFileName().toString())).allMatch(
+          name -> name.endsWith(".jsa"));
+    }
+    assertThat(succeed("list").stdout()).contains("No VMs");
+  }
+
+  private static boolean hasArchive(Path archives) throws IOException {
+    if (!Files.isDirectory(archives)) {
+      return false;
+    }
+    try (Stream<Path> files = Files.list(archives)) {
+      return files.anyMatch(path -> path.getFileName().toString().endsWith(".jsa"));
+    }
   }
 
   @Test
