@@ -38,19 +38,24 @@ public final class CliStartupBenchmark {
   /** The rows of the table, in the order each variant's commands are added. */
   private static final List<String> ROWS = List.of("`xray --version`", "`xray list`, no VMs",
       "`xray list`, " + VM_COUNT + " stopped VMs", "`xray list`, " + LARGE_VM_COUNT
-          + " stopped VMs", "`xray create NAME --base tiny`");
+          + " stopped VMs", "`xray list`, 1 running VM", "`xray create NAME --base tiny`");
 
   public static void main(String[] args) throws Exception {
     Path output = Path.of(args.length > 0 ? args[0] : "cli-startup.md");
     try (BenchHome empty = BenchHome.create("cli-empty");
         BenchHome many = BenchHome.create("cli-many");
         BenchHome large = BenchHome.create("cli-large");
-        BenchHome creates = BenchHome.create("cli-create")) {
+        BenchHome creates = BenchHome.create("cli-create");
+        BenchHome running = BenchHome.create("cli-running")) {
       many.importTinyBase();
       large.importTinyBase();
       creates.importTinyBase();
       createVms(many, VM_COUNT);
       createVms(large, LARGE_VM_COUNT);
+      running.importTinyBase();
+      createVms(running, 1);
+      // Its status comes over QMP, the path of every running VM in a list.
+      running.xray().vms().get("vm-000").start();
       List<Variant> variants = List.of(
           new Variant("launcher as it is", Map.of()),
           new Variant("`XRAY_CDS=0`", Map.of("XRAY_CDS", "0")));
@@ -65,6 +70,8 @@ public final class CliStartupBenchmark {
         commands.add(() -> onEmpty.time("list"));
         commands.add(() -> onMany.time("list"));
         commands.add(() -> onLarge.time("list"));
+        Cli onRunning = variant.apply(Cli.forHome(running.path()));
+        commands.add(() -> onRunning.time("list"));
         commands.add(() -> onCreates.time("create", "vm-" + created.incrementAndGet(),
             "--base", BenchHome.TINY_BASE));
       }
