@@ -26,11 +26,17 @@ public interface Snapshots {
 
   /**
    * Takes a snapshot called {@code tag}, replacing an existing snapshot of that tag when
-   * {@code replace} is true.
+   * {@code replace} is true. QEMU does not save a live snapshot under a tag that exists, so a
+   * replace of a running VM deletes the old snapshot before the save. Replacing the live
+   * snapshot that a stopped VM was to resume clears that resume, and the next start boots.
    *
    * @param tag the snapshot's name
    * @param replace whether to replace an existing snapshot of that tag
    * @return the new snapshot
+   * @throws XrayException if a running VM's snapshot is to be replaced while the file system of
+   *     its overlay has less free space than the VM's memory size. Nothing is deleted then
+   * @throws QemuException if QEMU's snapshot job fails; the VM keeps running, and a snapshot
+   *     that was to be replaced is gone, which the message says
    * @see #create(String)
    */
   SnapshotInfo create(String tag, boolean replace);
@@ -64,7 +70,9 @@ public interface Snapshots {
    * @param tag the snapshot's name
    * @throws NotFoundException if there is no such snapshot
    * @throws InvalidStateException if the VM runs and the snapshot is disk-only
-   * @throws QemuException if loading fails; a running VM is left running
+   * @throws QemuException if loading into a running or paused VM fails; the VM is then left
+   *     paused, because QEMU may already have reverted its disks, and the message quotes the
+   *     last line of its {@code qemu.log}. Revert it to another live snapshot, or kill it
    */
   void revert(String tag);
 
@@ -80,7 +88,8 @@ public interface Snapshots {
   void revert(String tag, ProgressListener progress);
 
   /**
-   * Deletes a snapshot from every drive.
+   * Deletes a snapshot from every drive. Deleting the live snapshot that a stopped VM was to
+   * resume clears that resume, and the next start boots.
    *
    * @param tag the snapshot's name
    * @throws NotFoundException if there is no such snapshot

@@ -25,6 +25,9 @@ package dev.xray.api;
  *
  * <ul>
  *   <li>Clones have the template's memory size, vCPUs and devices; only the name differs.
+ *   <li>Clones do not copy the template's SSH port or port forwards, because two QEMUs cannot
+ *       listen on one host port. A clone of a template with a cloud-init seed gets an SSH
+ *       forward on a free port that xray picks for it.
  *   <li>Every clone's guest has the same identity as the template (host keys, machine id, random
  *       seed, network addresses). Guests that need unique identities must renew them.
  *   <li>The guest clock continues from the template's; guests that need the wall time must sync.
