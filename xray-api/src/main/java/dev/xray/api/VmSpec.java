@@ -28,7 +28,7 @@ import java.util.regex.Pattern;
  *
  * <pre>{@code
  * VmSpec spec = VmSpec.builder("web").base("ubuntu")
- *     .sshKey(Path.of(System.getProperty("user.home"), ".ssh", "id_ed25519.pub")).build();
+ *     .sshKey(Path.of(System.getenv("HOME"), ".ssh", "id_ed25519.pub")).build();
  * }</pre>
  */
 public final class VmSpec {
@@ -388,8 +388,8 @@ public final class VmSpec {
      * @throws IllegalArgumentException if either port is out of range
      */
     public Builder portForward(int hostPort, int guestPort) {
-      checkPort("hostPort", hostPort);
-      checkPort("guestPort", guestPort);
+      checkPort("host port", hostPort);
+      checkPort("guest port", guestPort);
       portForwards.put(hostPort, guestPort);
       return this;
     }

@@ -123,7 +123,13 @@ final class CreateCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     Optional<Path> defaultKey = addSeed(builder);
     builder.base(base != null ? base : pickBase());
-    VmSpec vmSpec = builder.build();
+    VmSpec vmSpec;
+    try {
+      vmSpec = builder.build();
+    } catch (IllegalStateException e) {
+      // The options contradict each other, as when --forward reuses the --ssh-port port.
+      throw new ErrorHandler.UsageException(e.getMessage());
+    }
     Vm vm = parent.xray().vms().create(vmSpec);
     VmSpec created = vm.spec();
     // Printed only once the VM exists, so that a failed create does not claim to use the key.

@@ -238,6 +238,8 @@ class CliWorkflowIT {
         "70000:80");
     fails(2, "--wait-timeout applies only with --wait-ssh", "start", "vm1", "--wait-timeout",
         "5");
+    fails(2, "is both the SSH port and a port forward", "create", "vm2", "--base", "tiny",
+        "--ssh-port", "2299", "--forward", "2299:80");
     fails(2, "--ssh-port must be from 1 to 65535: 70000", "create", "vm2", "--base", "tiny",
         "--ssh-port", "70000");
     fails(2, "Unknown option: '-x'", "create", "vmx", "-x", "--base", "tiny");

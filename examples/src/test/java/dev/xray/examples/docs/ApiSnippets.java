@@ -125,7 +125,7 @@ final class ApiSnippets {
   static void cloudImage(Xray xray) {
     // snippet cloud-image
     VmSpec spec = VmSpec.builder("web").base("debian")
-        .sshKey(Path.of(System.getProperty("user.home"), ".ssh", "id_ed25519.pub"))
+        .sshKey(Path.of(System.getenv("HOME"), ".ssh", "id_ed25519.pub"))
         .sshUser("ada")                                   // optional, default "xray"
         .build();
     Vm vm = xray.vms().create(spec);

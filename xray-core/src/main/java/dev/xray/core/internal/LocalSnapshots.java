@@ -82,7 +82,7 @@ final class LocalSnapshots implements Snapshots {
       if (status.isAlive()) {
         // A tag left in the variable store only by an interrupted disk-only create or delete
         // would make QEMU reject the save, so it is deleted first like a replaced snapshot.
-        createLive(tag, exists || varsHave(tag, true), progress);
+        createLive(tag, exists, exists || varsHave(tag, true), progress);
       } else {
         createStopped(tag, exists);
       }
@@ -143,10 +143,17 @@ final class LocalSnapshots implements Snapshots {
     return snapshots.stream().anyMatch(snapshot -> snapshot.tag().equals(tag));
   }
 
-  private void createLive(String tag, boolean replace, ProgressListener progress) {
+  /**
+   * Takes a live snapshot; {@code replace} when a snapshot of the tag exists, {@code deleteFirst}
+   * also when only a leftover tag in the variable store does.
+   */
+  private void createLive(String tag, boolean replace, boolean deleteFirst,
+      ProgressListener progress) {
     try (QmpClient qmp = vm.connectMonitor()) {
       if (replace) {
         requireRoomToReplace(tag);
+      }
+      if (deleteFirst) {
         qmp.snapshotDelete(tag, QemuCommandLine.snapshotNodes(), JOB_TIMEOUT);
       }
       saveLive(qmp, tag, replace, progress);
