@@ -18,7 +18,6 @@ import dev.xray.qmp.QmpException;
 import dev.xray.qmp.QmpProtocolException;
 import dev.xray.qmp.QmpTimeoutException;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -187,14 +186,8 @@ final class LocalSnapshots implements Snapshots {
 
   /** Returns " (qemu.log: LINE)" with the log's last non-blank line, which names the cause. */
   private String lastQemuLogLine() {
-    try {
-      List<String> lines = new String(Files.readAllBytes(files.qemuLog()),
-          StandardCharsets.UTF_8).lines().map(String::strip)
-          .filter(line -> !line.isEmpty()).toList();
-      return lines.isEmpty() ? "" : " (qemu.log: " + lines.get(lines.size() - 1) + ")";
-    } catch (IOException e) {
-      return "";
-    }
+    List<String> last = SerialLog.tail(files.qemuLog(), 1);
+    return last.isEmpty() ? "" : " (qemu.log: " + last.get(0) + ")";
   }
 
   /**
@@ -358,23 +351,12 @@ final class LocalSnapshots implements Snapshots {
       } else {
         revertStopped(snapshot);
       }
-      forgetHostKeys();
+      // A reverted disk may contain other host keys: cloud-init makes new ones on the first
+      // boot of a disk that has not booted yet.
+      vm.forgetHostKeys();
     }
     log.info("reverted VM {} to snapshot {} in {} ms", vm.name(), tag,
         (System.nanoTime() - startNanos) / 1_000_000);
-  }
-
-  /**
-   * Deletes the host keys that {@code xray ssh} recorded, because a reverted disk may hold other
-   * ones: cloud-init makes new host keys on the first boot of a disk that has not booted yet.
-   */
-  private void forgetHostKeys() {
-    try {
-      Files.deleteIfExists(files.knownHosts());
-    } catch (IOException e) {
-      log.warn("cannot delete {} after a revert of VM {}: {}", files.knownHosts(), vm.name(),
-          e.getMessage());
-    }
   }
 
   private void revertLive(SnapshotInfo snapshot, VmStatus status, ProgressListener progress) {

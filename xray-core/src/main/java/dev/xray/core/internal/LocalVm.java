@@ -239,6 +239,18 @@ class LocalVm implements Vm {
     cleanRunFiles();
   }
 
+  /**
+   * Deletes the host keys that {@code xray ssh} recorded in the VM's own known_hosts, for when
+   * the guest may present new ones.
+   */
+  void forgetHostKeys() {
+    try {
+      Files.deleteIfExists(files.knownHosts());
+    } catch (IOException e) {
+      log.warn("cannot delete {} of VM {}: {}", files.knownHosts(), name, e.getMessage());
+    }
+  }
+
   void cleanRunFiles() {
     try {
       QemuProcess.deleteRunFiles(files);

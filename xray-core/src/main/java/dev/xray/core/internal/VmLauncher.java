@@ -165,7 +165,10 @@ final class VmLauncher {
       if (config.resumeSnapshot().isPresent()) {
         loadResumeSnapshot(qmp, config);
       } else if (config.incomingState().isEmpty()) {
-        forgetHostKeys();
+        // A booting guest may make new host keys: one without a persistent disk does so at every
+        // boot, and a cloud image at the first boot of each instance. A resumed state keeps its
+        // keys.
+        vm.forgetHostKeys();
       }
       qmp.cont();
       if (accelerator == Accelerator.KVM && stoppedByKvm(qmp)) {
@@ -176,21 +179,6 @@ final class VmLauncher {
     } catch (QmpException e) {
       throw new QemuException("the monitor of VM '" + name + "' failed during start: "
           + e.getMessage(), SerialLog.tail(files.qemuLog(), 15), e);
-    }
-  }
-
-  /**
-   * Deletes the host keys that {@code xray ssh} recorded before a guest boots, because a booting
-   * guest may make new ones: a guest without a persistent disk does so at every boot, and a
-   * cloud image at the first boot of each instance. The file keeps the user's own known_hosts
-   * untouched; a resumed state keeps its keys, so resumes leave it alone.
-   */
-  private void forgetHostKeys() {
-    try {
-      Files.deleteIfExists(files.knownHosts());
-    } catch (IOException e) {
-      log.warn("cannot delete {} before VM {} boots: {}", files.knownHosts(), name,
-          e.getMessage());
     }
   }
 
