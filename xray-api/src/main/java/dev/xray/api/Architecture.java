@@ -51,7 +51,7 @@ public enum Architecture {
    * @param name {@code x86_64} or {@code aarch64}, or their other names {@code amd64} and
    *     {@code arm64}
    * @return the architecture of that name
-   * @throws IllegalArgumentException if {@code name} is none of these
+   * @throws IllegalArgumentException if {@code name} is not one of these
    */
   public static Architecture parse(String name) {
     switch (name == null ? "" : name.toLowerCase(Locale.ROOT)) {

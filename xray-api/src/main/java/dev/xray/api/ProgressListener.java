@@ -7,9 +7,9 @@ public interface ProgressListener {
   ProgressListener NONE = (done, total) -> { };
 
   /**
-   * Reports that {@code done} of {@code total} bytes are finished. Called at most a few times a
-   * second and once at the end, never by two threads at once, but maybe on a thread that watches
-   * the operation rather than on the caller's; it must return fast.
+   * Reports that {@code done} of {@code total} bytes are finished. It is called at most a few
+   * times a second and once at the end, by one thread at a time. That thread may be one that
+   * watches the operation rather than the caller's, and the call must return fast.
    *
    * @param done the bytes finished so far
    * @param total the bytes of the whole operation

@@ -18,7 +18,7 @@ public record SnapshotInfo(
     String tag, Instant created, long vmStateSize, Duration guestClock, boolean revertible) {
 
   /**
-   * Returns whether the snapshot holds the VM's memory, so reverting resumes a running guest.
+   * Returns whether the snapshot contains the VM's memory, so reverting resumes a running guest.
    *
    * @return true when {@link #vmStateSize()} is above 0
    */

@@ -36,7 +36,7 @@ public interface Snapshots {
    * @throws XrayException if a running VM's snapshot is to be replaced while the file system of
    *     its overlay has less free space than the VM's memory size. Nothing is deleted then
    * @throws QemuException if QEMU's snapshot job fails; the VM keeps running, and a snapshot
-   *     that was to be replaced is gone, which the message says
+   *     that was to be replaced is gone, and the message names it
    * @see #create(String)
    */
   SnapshotInfo create(String tag, boolean replace);

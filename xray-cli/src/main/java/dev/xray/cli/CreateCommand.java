@@ -88,8 +88,8 @@ final class CreateCommand implements Callable<Integer> {
   boolean noSeed;
 
   /**
-   * How the user-data formats that cloud-init reads begin: cloud-config, a script, a MIME
-   * multi-part file, an include list, a boothook, or a Jinja template.
+   * The first characters of each user-data format that cloud-init reads: cloud-config, a
+   * script, a MIME multi-part file, an include list, a boothook, and a Jinja template.
    */
   static final List<String> USER_DATA_STARTS = List.of("#cloud-config", "#!", "Content-Type:",
       "#include", "#cloud-boothook", "## template: jinja");

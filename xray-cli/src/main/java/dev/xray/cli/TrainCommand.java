@@ -10,9 +10,9 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
 /**
- * {@code xray __train}: the launcher's training run for its class data sharing archive; hidden.
- * It runs {@code list} and {@code list --json} on the home folder it is given, and a status
- * query through xray's QMP client against a fake monitor, so that the archive also holds the
+ * {@code xray __train}, a hidden command: the launcher's training run for its class data sharing
+ * archive. It runs {@code list} and {@code list --json} on the home folder it is given, and a status
+ * query through xray's QMP client against a fake monitor, so that the archive also contains the
  * classes a running VM's status needs: junixsocket's, the QMP client's and Jackson's, which make
  * up most of a {@code list} of running VMs when they come from the jars.
  */

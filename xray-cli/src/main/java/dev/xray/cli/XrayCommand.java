@@ -27,9 +27,8 @@ final class XrayCommand implements java.util.concurrent.Callable<Integer> {
   /**
    * The subcommands by name, in the order of the usage help. They are not in the
    * {@code @Command} annotation because picocli builds the model of every listed command by
-   * reflection before it parses anything, which costs more than a short command's own work;
-   * {@link Main} adds only the command that is asked for. Each key is its class's
-   * {@code @Command} name.
+   * reflection before it parses anything, which costs more than a short command's own work. So
+   * {@link Main} adds only the requested command. Each key is its class's {@code @Command} name.
    */
   static final Map<String, Class<?>> SUBCOMMANDS = subcommands(
       BaseCommand.class, "base",

@@ -14,7 +14,7 @@ class MainTest {
   private final StringWriter err = new StringWriter();
 
   @Test
-  void everySubcommandIsRegisteredUnderItsCommandName() {
+  void subcommandsRegisteredByCommandName() {
     for (Map.Entry<String, Class<?>> entry : XrayCommand.SUBCOMMANDS.entrySet()) {
       Command command = entry.getValue().getAnnotation(Command.class);
       assertThat(command).as(entry.getValue().getName()).isNotNull();
@@ -23,7 +23,7 @@ class MainTest {
   }
 
   @Test
-  void subcommandNameIsTheFirstArgumentThatIsNoOption() {
+  void subcommandNameIsFirstNonOption() {
     assertThat(Main.subcommandName("list")).isEqualTo("list");
     assertThat(Main.subcommandName("-v", "snapshot", "list", "web")).isEqualTo("snapshot");
     assertThat(Main.subcommandName("--verbose", "--help")).isNull();
@@ -32,14 +32,14 @@ class MainTest {
   }
 
   @Test
-  void aKnownSubcommandIsTheOnlyOneBuilt() {
+  void knownSubcommandBuiltAlone() {
     CommandLine commandLine = newCommandLine("list");
 
     assertThat(commandLine.getSubcommands()).containsOnlyKeys("list");
   }
 
   @Test
-  void anUnknownOrMissingSubcommandBuildsThemAll() {
+  void unknownSubcommandBuildsAll() {
     assertThat(newCommandLine("lst").getSubcommands().keySet())
         .containsExactlyElementsOf(XrayCommand.SUBCOMMANDS.keySet());
     assertThat(newCommandLine(null).getSubcommands().keySet())
@@ -47,7 +47,7 @@ class MainTest {
   }
 
   @Test
-  void theUsageHelpListsEveryVisibleCommandWhenNoneIsGiven() {
+  void usageHelpListsVisibleCommands() {
     CommandLine commandLine = newCommandLine(null);
 
     commandLine.usage(new PrintWriter(out));
@@ -57,7 +57,7 @@ class MainTest {
   }
 
   @Test
-  void aLazilyAddedSubcommandInheritsVerboseAndTheStreams() {
+  void addedSubcommandInheritsVerbose() {
     CommandLine commandLine = newCommandLine("list");
 
     int exitCode = commandLine.execute("list", "-v", "--no-such-option");

@@ -115,7 +115,7 @@ public final class TinyGuest {
    * qcow2 file's path. Build progress goes to the log at DEBUG.
    *
    * @param architecture the guest's architecture
-   * @param cacheDirectory the folder that holds built images, keyed by their content
+   * @param cacheDirectory the folder of built images, keyed by their content
    * @return the qcow2 image
    * @throws HostException if the host lacks the build tools (the message names them and their
    *     packages) or the build fails

@@ -91,7 +91,7 @@ class SnapshotModelIT {
   }
 
   @Test
-  void liveSnapshotAndRevertReportBytesUpToTheirTotals() throws Exception {
+  void liveSaveAndLoadReportBytes() throws Exception {
     Vm vm = bootedVm(temp.resolve("home"));
     List<long[]> saved = new ArrayList<>();
     List<long[]> loaded = new ArrayList<>();
@@ -121,7 +121,7 @@ class SnapshotModelIT {
     };
   }
 
-  /** The counts rise to {@code total} and end on it; samples between depend on timing. */
+  /** Checks that the counts rise to {@code total} and end on it; the samples between vary. */
   private static void assertCounts(List<long[]> calls, long total) {
     synchronized (calls) {
       assertThat(calls).isNotEmpty();
@@ -170,7 +170,7 @@ class SnapshotModelIT {
   }
 
   @Test
-  void aFailedLiveRevertLeavesTheVmPausedAndSaysWhy() throws Exception {
+  void failedLiveRevertLeavesVmPaused() throws Exception {
     Vm vm = bootedVm(temp.resolve("home"));
     try {
       vm.snapshots().create("small");
@@ -198,7 +198,7 @@ class SnapshotModelIT {
   }
 
   @Test
-  void replacingAPendingResumeWithADiskOnlySnapshotBootsNextTime() throws Exception {
+  void diskOnlyReplaceClearsPendingResume() throws Exception {
     Vm vm = bootedVm(temp.resolve("home"));
     Path config = vm.directory().resolve("vm.toml");
     try {
@@ -220,7 +220,7 @@ class SnapshotModelIT {
   }
 
   @Test
-  void replacingALiveSnapshotWithoutRoomForTheNewStateKeepsTheOldOne() throws Exception {
+  void liveReplaceWithoutRoomKeepsOld() throws Exception {
     assumeThat(System.getProperty("user.name")).as("mounting a tmpfs needs root")
         .isEqualTo("root");
     Path home = temp.resolve("tight");

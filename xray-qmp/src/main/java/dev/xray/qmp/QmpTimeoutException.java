@@ -11,7 +11,7 @@ import java.time.Duration;
  */
 public class QmpTimeoutException extends QmpException {
 
-  /** What was awaited, such as a command's reply or the greeting. */
+  /** The awaited step, such as a command's reply or the greeting. */
   private final String awaited;
   /** The timeout that ran out. */
   private final Duration timeout;

@@ -82,7 +82,7 @@ final class QemuProcess {
 
   /**
    * Waits until QEMU listens on the socket. The file appears when QEMU binds it, a moment before
-   * it listens, and a connect in between is refused; Linux's /proc/net/unix tells the two apart
+   * it listens, and a connect in between is refused. Linux's /proc/net/unix shows the difference
    * without a connection that would take QEMU's one monitor client slot.
    */
   private void awaitSocket() throws IOException, InterruptedException {

@@ -114,12 +114,12 @@ public final class HomeLayout {
       return directory.resolve("state.bin");
     }
 
-    /** The cloud-init NoCloud seed, an ISO image that QEMU attaches as a read-only CD. */
+    /** Returns the cloud-init NoCloud seed, an ISO image that QEMU attaches as a read-only CD. */
     public Path seedImage() {
       return directory.resolve(SEED_IMAGE);
     }
 
-    /** The guest's SSH host keys, which {@code xray ssh} records here, not in ~/.ssh. */
+    /** Returns the file of the guest's SSH host keys, which {@code xray ssh} records there. */
     public Path knownHosts() {
       return directory.resolve("known_hosts");
     }

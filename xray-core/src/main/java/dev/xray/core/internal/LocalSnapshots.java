@@ -143,8 +143,8 @@ final class LocalSnapshots implements Snapshots {
   }
 
   /**
-   * Takes a live snapshot; {@code replace} when a snapshot of the tag exists, {@code deleteFirst}
-   * also when only a leftover tag in the variable store does.
+   * Takes a live snapshot. {@code replace} is true when a snapshot of the tag exists, and
+   * {@code deleteFirst} is also true when only a leftover tag in the variable store exists.
    */
   private void createLive(String tag, boolean replace, boolean deleteFirst,
       ProgressListener progress) {
@@ -191,10 +191,10 @@ final class LocalSnapshots implements Snapshots {
   }
 
   /**
-   * Refuses to replace a live snapshot when the overlay's file system has less free space than
-   * the VM's RAM size, which bounds the new state. A snapshot cannot be replaced in place: QEMU
-   * refuses to save under a tag that exists, so the old one is deleted first, and a save that
-   * then runs out of space would leave neither.
+   * Rejects the replace of a live snapshot when the overlay's file system has less free space
+   * than the VM's RAM size, which bounds the new state. QEMU rejects a save under an existing
+   * tag, so the old snapshot is deleted first, and a save that then ran out of space would leave
+   * neither.
    */
   private void requireRoomToReplace(String tag) {
     long ramBytes = (long) vm.spec().memoryMiB() << 20;

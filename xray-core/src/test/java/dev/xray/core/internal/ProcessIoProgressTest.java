@@ -35,7 +35,7 @@ class ProcessIoProgressTest {
   }
 
   @Test
-  void countsTheBytesTheProcessWritesFromTheStart() throws Exception {
+  void countsWrittenBytes() throws Exception {
     try (ProcessIoProgress progress = ProcessIoProgress.start(SELF,
         ProcessIoProgress.Direction.WRITE, 64 * MIB, recorder)) {
       write(temp.resolve("data"), 8 * MIB);
@@ -55,7 +55,7 @@ class ProcessIoProgressTest {
   }
 
   @Test
-  void capsTheCountAtTheTotal() throws Exception {
+  void capsCountAtTotal() throws Exception {
     try (ProcessIoProgress progress = ProcessIoProgress.start(SELF,
         ProcessIoProgress.Direction.WRITE, MIB, recorder)) {
       write(temp.resolve("data"), 4 * MIB);
@@ -65,7 +65,7 @@ class ProcessIoProgressTest {
   }
 
   @Test
-  void countsReadsApartFromWrites() throws Exception {
+  void countsReadBytes() throws Exception {
     Path data = temp.resolve("data");
     write(data, 4 * MIB);
     try (ProcessIoProgress progress = ProcessIoProgress.start(SELF,
@@ -77,7 +77,7 @@ class ProcessIoProgressTest {
   }
 
   @Test
-  void aProcessWithoutCountersGetsOnlyTheFinalCall() throws Exception {
+  void missingCountersGiveFinalCallOnly() throws Exception {
     try (ProcessIoProgress progress = ProcessIoProgress.start(Integer.MAX_VALUE + 7L,
         ProcessIoProgress.Direction.WRITE, 5 * MIB, recorder)) {
       write(temp.resolve("data"), 2 * MIB);
@@ -91,7 +91,7 @@ class ProcessIoProgressTest {
   }
 
   @Test
-  void readsTheNamedCounter() throws IOException {
+  void readsNamedCounter() throws IOException {
     Path counters = temp.resolve("io");
     Files.writeString(counters, "rchar: 1234\nwchar: 99\nsyscr: 5\n");
 
