@@ -195,6 +195,9 @@ final class LocalSnapshots implements Snapshots {
    * than the VM's RAM size, which bounds the new state. QEMU rejects a save under an existing
    * tag, so the old snapshot is deleted first, and a save that then ran out of space would leave
    * neither.
+   *
+   * <p>NOTE: the RAM size is an estimate of the bound, because device state adds a little to it.
+   * A save that fails for another reason after the delete still loses the old snapshot.
    */
   private void requireRoomToReplace(String tag) {
     long ramBytes = (long) vm.spec().memoryMiB() << 20;
